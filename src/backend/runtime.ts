@@ -1,0 +1,114 @@
+/**
+ * What translated code runs against: the CPU state array, RAM, the soft TLB and the
+ * slow paths. Shared by the JS backend (generated code closes over these fields) and the
+ * IR interpreter, so both see exactly the same machine.
+ */
+import type { HelperInfo } from '../ir/ir.js';
+
+/** Exit codes returned by a translated block. */
+export const enum ExitCode {
+  /** Chainable jumps to a constant pc (already in the state), slot 0 or 1. */
+  Chain0 = 0,
+  Chain1 = 1,
+  /** Next pc is in the state; look it up. */
+  Lookup = 2,
+  /** Back to the execution loop before continuing at the stored pc (state changed). */
+  NoChain = 3,
+  /** The CPU waits for an interrupt (WFI/HLT); the pc is already past the instruction. */
+  Halt = 4,
+  /** A guest exception is pending; the low bits hold the faulting instruction's index. */
+  ExceptionBase = 0x10000,
+}
+
+/** Soft-TLB geometry: direct-mapped, indexed by virtual page number. */
+export const TLB_BITS = 10;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+export const PAGE_BITS = 12;
+export const PAGE_SIZE = 1 << PAGE_BITS;
+/** A tag that no page-aligned address can match (used for empty entries and code pages). */
+export const TLB_INVALID = -1;
+
+export interface SoftTlb {
+  /** Page-aligned low word of the virtual address that reads may use, or TLB_INVALID. */
+  readLo: Int32Array;
+  readHi: Int32Array;
+  /** Same for writes: pages holding translated code or MMIO never match. */
+  writeLo: Int32Array;
+  writeHi: Int32Array;
+  /** RAM byte offset of the page. */
+  ramOffset: Int32Array;
+}
+
+export function createSoftTlb(): SoftTlb {
+  const tlb = {
+    readLo: new Int32Array(TLB_SIZE),
+    readHi: new Int32Array(TLB_SIZE),
+    writeLo: new Int32Array(TLB_SIZE),
+    writeHi: new Int32Array(TLB_SIZE),
+    ramOffset: new Int32Array(TLB_SIZE),
+  };
+  flushSoftTlb(tlb);
+  return tlb;
+}
+
+export function flushSoftTlb(tlb: SoftTlb): void {
+  tlb.readLo.fill(TLB_INVALID);
+  tlb.writeLo.fill(TLB_INVALID);
+}
+
+export interface Runtime {
+  /** CPU state: guest registers as int32 words (see the frontend's state layout). */
+  readonly state: Int32Array;
+  readonly ram: DataView;
+  readonly tlb: SoftTlb;
+  /** Set non-zero by a slow path or helper that raised a guest exception. */
+  readonly exceptionPending: Int32Array;
+  /** High word of the last 64-bit slow-path load or helper result. */
+  readonly retHi: Int32Array;
+  readonly helpers: readonly HelperInfo[];
+  /** Load `memop` at virtual address (lo, hi); the instruction index is for fault reporting. */
+  loadSlow(lo: number, hi: number, memop: number, insnIndex: number): number;
+  storeSlow(valueLo: number, valueHi: number, lo: number, hi: number, memop: number, insnIndex: number): void;
+}
+
+// 64-bit shifts by a variable amount, for generated code (count taken modulo 64).
+export function shl64(lo: number, hi: number, n: number, ret: Int32Array): number {
+  n &= 63;
+  if (n === 0) {
+    ret[0] = hi;
+    return lo;
+  }
+  if (n < 32) {
+    ret[0] = (hi << n) | (lo >>> (32 - n));
+    return lo << n;
+  }
+  ret[0] = lo << (n - 32);
+  return 0;
+}
+export function shr64(lo: number, hi: number, n: number, ret: Int32Array): number {
+  n &= 63;
+  if (n === 0) {
+    ret[0] = hi;
+    return lo;
+  }
+  if (n < 32) {
+    ret[0] = hi >>> n;
+    return (lo >>> n) | (hi << (32 - n));
+  }
+  ret[0] = 0;
+  return (hi >>> (n - 32)) | 0;
+}
+export function sar64(lo: number, hi: number, n: number, ret: Int32Array): number {
+  n &= 63;
+  if (n === 0) {
+    ret[0] = hi;
+    return lo;
+  }
+  if (n < 32) {
+    ret[0] = hi >> n;
+    return (lo >>> n) | (hi << (32 - n));
+  }
+  ret[0] = hi >> 31;
+  return hi >> (n - 32);
+}

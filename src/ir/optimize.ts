@@ -1,0 +1,114 @@
+/**
+ * Optimizer passes over one block: constant folding and propagation, copy propagation,
+ * and dead-code elimination. They rely on the builder's rule that temps not in
+ * `b.mutable` are written exactly once before any use.
+ */
+import type { IrBuilder } from './builder.js';
+import { evalBinary, evalCond, evalExt } from './fold.js';
+import { HelperFlags, Op, Opc, Temp, Type } from './ir.js';
+
+export function optimize(b: IrBuilder): void {
+  propagate(b);
+  eliminateDeadCode(b);
+}
+
+/** Forward pass: substitute known constants and copies, fold ops on constants. */
+export function propagate(b: IrBuilder): void {
+  const repl = new Map<Temp, Temp>();
+  const out: Op[] = [];
+  const sub = (t: Temp): Temp => repl.get(t) ?? t;
+  const isConst = (t: Temp) => t.isConst;
+  for (const op of b.ops) {
+    for (let i = 0; i < op.args.length; i++) op.args[i] = sub(op.args[i]);
+    const d = op.dst;
+    const single = d !== null && !b.mutable.has(d);
+    const a = op.args;
+    let folded: Temp | null = null;
+    switch (op.opc) {
+      case Opc.Mov:
+        if (single && (a[0].isConst || !b.mutable.has(a[0]))) folded = a[0];
+        break;
+      case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
+      case Opc.Shl: case Opc.Shr: case Opc.Sar:
+        if (single && a.every(isConst)) folded = b.constOf(d!.type, evalBinary(op.opc, d!.type, a[0].value, a[1].value));
+        break;
+      case Opc.Neg: case Opc.Not:
+        if (single && isConst(a[0])) {
+          const v = a[0].value;
+          const r = typeof v === 'bigint' ? (op.opc === Opc.Neg ? -v : ~v) : op.opc === Opc.Neg ? -v | 0 : ~v;
+          folded = b.constOf(d!.type, r);
+        }
+        break;
+      case Opc.ExtS: case Opc.ExtU:
+        if (single && isConst(a[0])) folded = b.constOf(d!.type, evalExt(op.opc === Opc.ExtS, d!.type, a[0].value, op.aux2));
+        break;
+      case Opc.ExtI32I64: case Opc.ExtUI32I64:
+        if (single && isConst(a[0])) {
+          const v = a[0].value as number;
+          folded = b.const64(op.opc === Opc.ExtI32I64 ? BigInt(v) : BigInt(v >>> 0));
+        }
+        break;
+      case Opc.ExtrlI64: case Opc.ExtrhI64:
+        if (single && isConst(a[0])) {
+          const v = a[0].value as bigint;
+          folded = b.const32(Number(BigInt.asIntN(32, op.opc === Opc.ExtrlI64 ? v : v >> 32n)));
+        }
+        break;
+      case Opc.SetCond:
+        if (single && isConst(a[0]) && isConst(a[1])) {
+          folded = b.constOf(d!.type, evalCond(op.aux, a[0].type, a[0].value, a[1].value) ? 1 : 0);
+        }
+        break;
+      case Opc.MovCond:
+        if (single && isConst(a[0]) && isConst(a[1])) {
+          folded = evalCond(op.aux, a[0].type, a[0].value, a[1].value) ? a[2] : a[3];
+        }
+        break;
+      case Opc.BrCond:
+        if (isConst(a[0]) && isConst(a[1])) {
+          if (evalCond(op.aux2, a[0].type, a[0].value, a[1].value)) out.push(new Op(Opc.Br, null, [], op.aux));
+          continue;
+        }
+        break;
+    }
+    if (folded !== null) {
+      repl.set(d!, folded);
+      continue;
+    }
+    out.push(op);
+  }
+  b.ops.length = 0;
+  b.ops.push(...out);
+}
+
+function hasSideEffects(b: IrBuilder, op: Op): boolean {
+  switch (op.opc) {
+    case Opc.Call:
+      return b.helpers.list[op.aux].flags !== HelperFlags.Pure;
+    case Opc.Store: case Opc.Load: case Opc.BrCond: case Opc.BrCond2: case Opc.Br: case Opc.SetLabel:
+    case Opc.InsnStart: case Opc.GotoTb: case Opc.LookupAndGoto: case Opc.ExitTb:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Backward pass: drop ops whose single-assignment results are never used. */
+export function eliminateDeadCode(b: IrBuilder): void {
+  const used = new Set<Temp>();
+  const keep: Op[] = [];
+  for (let i = b.ops.length - 1; i >= 0; i--) {
+    const op = b.ops[i];
+    const dsts = [op.dst, op.dst2].filter((t): t is Temp => t !== null);
+    const live =
+      hasSideEffects(b, op) || dsts.length === 0 || dsts.some((t) => b.mutable.has(t) || used.has(t));
+    if (!live) continue;
+    for (const a of op.args) used.add(a);
+    keep.push(op);
+  }
+  keep.reverse();
+  b.ops.length = 0;
+  b.ops.push(...keep);
+}
+
+export const isI64 = (t: Temp): boolean => t.type === Type.I64;
