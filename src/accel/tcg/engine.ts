@@ -1,0 +1,252 @@
+/**
+ * The TCG execution engine (cpu-exec + tb-maint): finds or translates the block for the
+ * current pc, runs it, follows its exit code, and keeps the block cache consistent with
+ * guest memory.
+ *
+ * - Blocks are keyed by (physical pc, translation flags). A direct-mapped jump cache on
+ *   the virtual pc avoids the map lookup; chained exits (goto_tb) remember their
+ *   successor block so the common path is one property read.
+ * - Each block is registered on the RAM pages it covers. Those pages lose write access
+ *   in the soft TLB, so any store to them (or DMA) reaches the slow path, which tells
+ *   the engine to drop the page's blocks.
+ * - Blocks run as generated JavaScript, or in the IR interpreter (`mode: 'interp'`),
+ *   which is the reference the JS backend is tested against.
+ */
+import { generateJs, compileJs, TbFunction } from '../../backend/js/codegen.js';
+import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
+import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
+import { lowerI64 } from '../../ir/lower.js';
+import { optimize } from '../../ir/optimize.js';
+import { printOps } from '../../ir/printer.js';
+import type { RiscvCpu } from '../../frontend/riscv/cpu.js';
+import { disassemble } from '../../frontend/riscv/disas.js';
+import type { LogOptions } from '../../machine/options.js';
+
+export type ExecMode = 'jit' | 'interp';
+
+export class TranslatedBlock {
+  /** Successor for chained exits 0 and 1 (validated on use). */
+  next0: TranslatedBlock | null = null;
+  next1: TranslatedBlock | null = null;
+  valid = true;
+  constructor(
+    readonly pcLo: number,
+    readonly pcHi: number,
+    readonly pc: bigint,
+    readonly flags: number,
+    readonly key: number,
+    readonly insnCount: number,
+    readonly insnPcs: bigint[],
+    readonly pages: number[],
+    readonly run: () => number,
+  ) {}
+}
+
+/** Why `run` returned. */
+export const enum StopReason {
+  /** The instruction budget ran out (or an exit was requested). */
+  Budget = 0,
+  /** The CPU is waiting for an interrupt and no timer is due. */
+  Halted = 1,
+}
+
+const JUMP_CACHE_BITS = 12;
+const JUMP_CACHE_MASK = (1 << JUMP_CACHE_BITS) - 1;
+
+export interface EngineOptions {
+  mode?: ExecMode;
+  log?: LogOptions;
+  logSink?: (text: string) => void;
+}
+
+export class TcgEngine {
+  readonly mode: ExecMode;
+  private readonly cache = new Map<number, TranslatedBlock>();
+  private readonly jumpCache = new Array<TranslatedBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
+  private readonly pageBlocks = new Map<number, TranslatedBlock[]>();
+  /** Instructions retired (blocks count in full, minus the tail after a fault). */
+  instret = 0;
+  /** Instructions left in the current slice; set to 0 to stop at the next block boundary. */
+  budget = 0;
+  halted = false;
+  blocksTranslated = 0;
+  private readonly log: LogOptions | undefined;
+  private readonly logSink: (text: string) => void;
+
+  constructor(
+    private readonly cpu: RiscvCpu,
+    options: EngineOptions = {},
+  ) {
+    this.mode = options.mode ?? 'jit';
+    this.log = options.log;
+    this.logSink = options.logSink ?? (() => {});
+    cpu.bus.onCodeWrite = (page) => this.invalidatePage(page);
+  }
+
+  requestExit(): void {
+    this.budget = 0;
+  }
+
+  /** Run up to `maxInsns` guest instructions (a block is never split). */
+  run(maxInsns: number): StopReason {
+    const cpu = this.cpu;
+    const state = cpu.state;
+    this.budget = maxInsns;
+    cpu.enterRun();
+    try {
+      if (this.halted) {
+        if (!cpu.interruptPending()) return StopReason.Halted;
+        this.halted = false;
+      }
+      let tb: TranslatedBlock | null = null;
+      while (this.budget > 0) {
+        if (cpu.interruptPending() && cpu.deliverInterrupt()) tb = null;
+        const flags = cpu.tbFlags();
+        const lo = state[128];
+        const hi = state[129];
+        if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
+          tb = this.findBlock(lo, hi, flags);
+          if (tb === null) continue; // fetch fault taken: continue at the handler
+        }
+        this.budget -= tb.insnCount;
+        this.instret += tb.insnCount;
+        const exit = tb.run();
+        let next: TranslatedBlock | null = null;
+        switch (exit) {
+          case ExitCode.Chain0:
+            next = tb.next0;
+            if (next === null || !next.valid) next = tb.next0 = this.lookupForChain(tb);
+            break;
+          case ExitCode.Chain1:
+            next = tb.next1;
+            if (next === null || !next.valid) next = tb.next1 = this.lookupForChain(tb);
+            break;
+          case ExitCode.Lookup:
+          case ExitCode.NoChain:
+            break;
+          case ExitCode.Halt:
+            if (!cpu.interruptPending()) {
+              this.halted = true;
+              return StopReason.Halted;
+            }
+            break;
+          default: {
+            // A guest exception at instruction `index` of the block.
+            const index = exit - ExitCode.ExceptionBase;
+            this.instret -= tb.insnCount - index;
+            this.budget += tb.insnCount - index;
+            cpu.takePendingException(tb.insnPcs[index]);
+          }
+        }
+        tb = next;
+      }
+      return StopReason.Budget;
+    } finally {
+      cpu.leaveRun();
+    }
+  }
+
+  /** The successor of a chained exit, if it shares the source block's flags. */
+  private lookupForChain(tb: TranslatedBlock): TranslatedBlock | null {
+    const s = this.cpu.state;
+    const flags = this.cpu.tbFlags();
+    if (flags !== tb.flags) return null;
+    return this.findBlock(s[128], s[129], flags);
+  }
+
+  /** Find or translate the block at pc; null if the fetch faulted (the trap is taken). */
+  private findBlock(lo: number, hi: number, flags: number): TranslatedBlock | null {
+    const j = ((lo >>> 1) ^ flags) & JUMP_CACHE_MASK;
+    const cached = this.jumpCache[j];
+    if (cached !== null && cached.pcLo === lo && cached.pcHi === hi && cached.flags === flags && cached.valid) {
+      return cached;
+    }
+    const pc = BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+    const phys = this.cpu.fetchPhysical(pc);
+    let tb: TranslatedBlock | null = null;
+    if (phys >= 0) {
+      const key = phys * 16 + flags;
+      const hit = this.cache.get(key);
+      if (hit && hit.pc === pc) tb = hit;
+      else tb = this.translate(pc, lo, hi, flags, key);
+    } else {
+      this.cpu.fetch16(pc); // records the fetch fault
+    }
+    if (tb === null) {
+      this.cpu.exceptionPending[0] = 1;
+      this.cpu.takePendingException(pc);
+      return null;
+    }
+    this.jumpCache[j] = tb;
+    return tb;
+  }
+
+  private translate(pc: bigint, lo: number, hi: number, flags: number, key: number): TranslatedBlock | null {
+    const cpu = this.cpu;
+    const result = cpu.translate(pc, flags);
+    if (result === null) return null;
+    const b = result.builder;
+    const log = this.log;
+    if (log?.inAsm) {
+      const lines = result.insnPcs.map(
+        (p, i) => `0x${p.toString(16).padStart(16, '0')}:  ${hex(result.insnBits[i], p)}  ${disassemble(result.insnBits[i], p)}`,
+      );
+      this.logSink(`----------------\nIN: \n${lines.join('\n')}\n\n`);
+    }
+    optimize(b);
+    if (log?.op) this.logSink(`OP after optimization:\n${printOps(b.ops, b.helpers)}\n`);
+    let run: () => number;
+    const name = `tb_${pc.toString(16)}_${flags}`;
+    if (this.mode === 'interp') {
+      const prepared = new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1);
+      run = () => interpretBlock(prepared, cpu);
+    } else {
+      lowerI64(b, { mul64: cpu.helperIds.mul64 });
+      const src = generateJs(b.ops, cpu.helpers, name);
+      if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
+      const fn: TbFunction = compileJs(src, cpu);
+      run = fn;
+    }
+    // Register the block on every RAM page it covers, and write-protect those pages.
+    const pages: number[] = [];
+    const first = cpu.fetchPhysical(pc);
+    const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1));
+    for (const p of new Set([first, last])) {
+      const ramPage = Math.floor((p - cpu.bus.ramBase) / PAGE_SIZE);
+      pages.push(ramPage);
+      let list = this.pageBlocks.get(ramPage);
+      if (!list) this.pageBlocks.set(ramPage, (list = []));
+      if (!cpu.bus.codePages[ramPage]) {
+        cpu.bus.codePages[ramPage] = 1;
+        cpu.protectCodePage(ramPage);
+      }
+    }
+    const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, run);
+    for (const p of pages) this.pageBlocks.get(p)!.push(tb);
+    this.cache.set(key, tb);
+    this.blocksTranslated++;
+    return tb;
+  }
+
+  /** A RAM page that held code was written: drop its blocks. */
+  invalidatePage(ramPage: number): void {
+    const list = this.pageBlocks.get(ramPage);
+    if (!list) return;
+    this.pageBlocks.delete(ramPage);
+    for (const tb of list) {
+      tb.valid = false;
+      if (this.cache.get(tb.key) === tb) this.cache.delete(tb.key);
+    }
+  }
+
+  /** Drop every block (e.g. after a reset). */
+  flush(): void {
+    for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
+    this.cpu.bus.codePages.fill(0);
+    this.jumpCache.fill(null);
+  }
+}
+
+function hex(bits: number, _pc: bigint): string {
+  return (bits & 3) === 3 ? (bits >>> 0).toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0') + '    ';
+}

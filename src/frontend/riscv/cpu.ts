@@ -1,0 +1,598 @@
+/**
+ * The RISC-V hart: architectural state, CSRs, trap and interrupt entry, and the memory
+ * slow paths that generated code calls on a soft-TLB miss.
+ *
+ * Implements the machine-mode subset bare-metal code needs (privileged spec 1.12):
+ * mstatus, misa, mhartid, mtvec (direct and vectored), mepc, mcause, mtval, mscratch,
+ * mie/mip, counters, delegation registers and the S-mode trap CSRs as storage. Paging
+ * (satp) is not implemented yet: every access is physical.
+ */
+import { HelperTable, Temp, TempKind, Type } from '../../ir/ir.js';
+import {
+  ExitCode, PAGE_SIZE, Runtime, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, flushSoftTlb,
+} from '../../backend/runtime.js';
+import type { AddressSpace } from '../../memory/address-space.js';
+import { fpu } from '../../fpu/softfloat.js';
+import { createRiscvHelpers, HelperIds, SystemHelperHost } from './helpers.js';
+import {
+  Cause, F_BASE, FLAGS_FS_SHIFT, FRM, FsState, LOAD_RES, LOAD_VAL, PC, Priv, STATE_WORDS, X_BASE,
+} from './state.js';
+import { RiscvGlobals, RiscvTranslatorImpl, TranslationResult, InsnFetcher } from './translate.js';
+
+const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
+  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
+
+// mstatus fields.
+const MSTATUS_SIE = 1n << 1n;
+const MSTATUS_MIE = 1n << 3n;
+const MSTATUS_SPIE = 1n << 5n;
+const MSTATUS_MPIE = 1n << 7n;
+const MSTATUS_SPP = 1n << 8n;
+const MSTATUS_MPP_SHIFT = 11n;
+const MSTATUS_MPP = 3n << MSTATUS_MPP_SHIFT;
+const MSTATUS_FS_SHIFT = 13n;
+const MSTATUS_FS = 3n << MSTATUS_FS_SHIFT;
+const MSTATUS_MPRV = 1n << 17n;
+const MSTATUS_SUM = 1n << 18n;
+const MSTATUS_MXR = 1n << 19n;
+const MSTATUS_TVM = 1n << 20n;
+const MSTATUS_TW = 1n << 21n;
+const MSTATUS_TSR = 1n << 22n;
+const MSTATUS_UXL_SXL = (2n << 32n) | (2n << 34n); // both 64-bit, read-only
+const MSTATUS_SD = 1n << 63n;
+const MSTATUS_WRITABLE = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP |
+  MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
+const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |
+  MSTATUS_SD | (3n << 32n);
+
+/** Interrupt numbers (mip/mie bits). */
+export const enum Irq {
+  SSI = 1,
+  MSI = 3,
+  STI = 5,
+  MTI = 7,
+  SEI = 9,
+  MEI = 11,
+}
+const S_INTERRUPTS = (1 << Irq.SSI) | (1 << Irq.STI) | (1 << Irq.SEI);
+const ALL_INTERRUPTS = S_INTERRUPTS | (1 << Irq.MSI) | (1 << Irq.MTI) | (1 << Irq.MEI);
+/** Priority order for simultaneous interrupts (privileged spec 3.1.9). */
+const IRQ_PRIORITY = [Irq.MEI, Irq.MSI, Irq.MTI, Irq.SEI, Irq.SSI, Irq.STI];
+
+/** misa: RV64 with I, M, A, F, D, C, S, U. */
+const MISA = (2n << 62n) | [0, 2, 3, 5, 8, 12, 18, 20].reduce((m, b) => m | (1n << BigInt(b)), 0n);
+
+const big = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
+const hi32 = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
+
+export interface CpuHooks {
+  /** Guest instructions retired so far (the engine counts them). */
+  instret(): number;
+  /** Current mtime value for the `time` CSR. */
+  mtime(): bigint;
+  /** Ask the execution loop to stop at the next block boundary (interrupt raised). */
+  requestExit(): void;
+  /** Drop every translated block (fence.i is not needed: stores invalidate). */
+  flushTranslations(): void;
+  /** Log a trap when -d int is on. */
+  logTrap?(text: string): void;
+}
+
+export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
+  readonly stateBuffer = new ArrayBuffer(STATE_WORDS * 4);
+  readonly state = new Int32Array(this.stateBuffer);
+  readonly ram: DataView;
+  readonly tlb: SoftTlb = createSoftTlb();
+  readonly exceptionPending = new Int32Array(1);
+  readonly retHi = new Int32Array(1);
+  readonly helperTable: HelperTable;
+  readonly helperIds: HelperIds;
+  readonly helpers: Runtime['helpers'];
+  readonly globals: RiscvGlobals;
+  private readonly translator: RiscvTranslatorImpl;
+  private readonly scratch = new Int32Array(2);
+
+  priv: Priv = Priv.M;
+  mstatus = MSTATUS_UXL_SXL;
+  mip = 0;
+  mie = 0;
+  medeleg = 0n;
+  mideleg = 0n;
+  mtvec = 0n;
+  mscratch = 0n;
+  mepc = 0n;
+  mcause = 0n;
+  mtval = 0n;
+  mcounteren = 0n;
+  menvcfg = 0n;
+  stvec = 0n;
+  sscratch = 0n;
+  sepc = 0n;
+  scause = 0n;
+  stval = 0n;
+  scounteren = 0n;
+  senvcfg = 0n;
+  satp = 0n;
+  readonly pmpcfg = new Array<bigint>(16).fill(0n);
+  readonly pmpaddr = new Array<bigint>(64).fill(0n);
+  /** Accrued FP exception flags while not running (fpu.flags holds them while running). */
+  fflags = 0;
+  private instretOffset = 0n;
+  private cycleOffset = 0n;
+  /** The exception raised by a helper or slow path, taken by the engine. */
+  pendingCause = 0;
+  pendingTval = 0n;
+
+  constructor(
+    readonly bus: AddressSpace,
+    readonly hartId: number,
+    private readonly hooks: CpuHooks,
+  ) {
+    this.ram = bus.ramView;
+    const { table, ids } = createRiscvHelpers(this, this.retHi);
+    this.helperTable = table;
+    this.helperIds = ids;
+    this.helpers = table.list;
+    let id = 0;
+    const g = (type: Type, slot: number, name: string) => new Temp(id++, type, TempKind.Global, 0, slot, name);
+    const x = ABI.map((n, i) => g(Type.I64, X_BASE + 2 * i, n));
+    const f = Array.from({ length: 32 }, (_, i) => g(Type.I64, F_BASE + 2 * i, `f${i}`));
+    const pc = g(Type.I64, PC, 'pc');
+    const frm = g(Type.I32, FRM, 'frm');
+    const loadRes = g(Type.I64, LOAD_RES, 'load_res');
+    const loadVal = g(Type.I64, LOAD_VAL, 'load_val');
+    this.globals = { x, f, pc, frm, loadRes, loadVal, all: [...x, ...f, pc, frm, loadRes, loadVal] };
+    this.translator = new RiscvTranslatorImpl(this.globals, table, ids);
+    this.state[LOAD_RES] = -1;
+    this.state[LOAD_RES + 1] = -1;
+  }
+
+  // ---- registers ----------------------------------------------------------------------------
+
+  get pc(): bigint {
+    return BigInt.asUintN(64, big(this.state[PC], this.state[PC + 1]));
+  }
+  set pc(v: bigint) {
+    this.state[PC] = lo32(v);
+    this.state[PC + 1] = hi32(v);
+  }
+  getX(r: number): bigint {
+    return BigInt.asUintN(64, big(this.state[X_BASE + 2 * r], this.state[X_BASE + 2 * r + 1]));
+  }
+  setX(r: number, v: bigint): void {
+    if (r === 0) return;
+    this.state[X_BASE + 2 * r] = lo32(v);
+    this.state[X_BASE + 2 * r + 1] = hi32(v);
+  }
+  getF(r: number): bigint {
+    return BigInt.asUintN(64, big(this.state[F_BASE + 2 * r], this.state[F_BASE + 2 * r + 1]));
+  }
+
+  /** Translation flags: everything the translator reads from the CPU mode. */
+  tbFlags(): number {
+    return this.priv | (Number((this.mstatus & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT);
+  }
+
+  translate(pc: bigint, flags: number): TranslationResult | null {
+    return this.translator.translate(this, pc, flags);
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  /** Translate a virtual address; -1 if it cannot be accessed. Paging is not implemented yet. */
+  private physical(lo: number, hi: number): number {
+    // Physical addresses are below 2^56; keep to what a JS number holds exactly.
+    if (hi < 0 || hi >= 0x200000) return -1;
+    return hi * 0x100000000 + (lo >>> 0);
+  }
+
+  /** Record a RAM page in the soft TLB (reads always; writes unless the page holds code). */
+  private fillTlb(lo: number, hi: number, paddr: number): void {
+    if (!this.bus.isRamPage(paddr)) return;
+    const i = (lo >>> 12) & TLB_MASK;
+    const pageOff = paddr - this.bus.ramBase - (paddr % PAGE_SIZE);
+    const tag = lo & -PAGE_SIZE;
+    this.tlb.readLo[i] = tag;
+    this.tlb.readHi[i] = hi;
+    this.tlb.ramOffset[i] = pageOff;
+    const code = this.bus.codePages[pageOff / PAGE_SIZE] !== 0;
+    this.tlb.writeLo[i] = code ? TLB_INVALID : tag;
+    this.tlb.writeHi[i] = hi;
+  }
+
+  /** Forget write permission for a RAM page that now holds translated code. */
+  protectCodePage(ramPage: number): void {
+    const off = ramPage * PAGE_SIZE;
+    for (let i = 0; i < TLB_SIZE; i++) if (this.tlb.ramOffset[i] === off) this.tlb.writeLo[i] = TLB_INVALID;
+  }
+
+  flushTlb(): void {
+    flushSoftTlb(this.tlb);
+  }
+
+  private fault(cause: Cause, lo: number, hi: number): number {
+    this.raise(cause, lo, hi);
+    return 0;
+  }
+
+  loadSlow(lo: number, hi: number, memop: number, _insnIndex: number): number {
+    const size = 1 << (memop & 3);
+    const out = this.scratch;
+    if ((lo & (PAGE_SIZE - 1)) > PAGE_SIZE - size) {
+      // Crosses a page: assemble from bytes so each page is checked on its own.
+      let vlo = 0, vhi = 0;
+      for (let i = 0; i < size; i++) {
+        const alo = (lo + i) | 0;
+        const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+        const p = this.physical(alo, ahi);
+        if (p < 0 || !this.bus.read(p, 1, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
+        if (i < 4) vlo |= out[0] << (8 * i);
+        else vhi |= out[0] << (8 * (i - 4));
+      }
+      return this.extend(vlo, vhi, memop);
+    }
+    const p = this.physical(lo, hi);
+    if (p < 0 || !this.bus.read(p, size, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
+    this.fillTlb(lo, hi, p);
+    return this.extend(out[0], out[1], memop);
+  }
+
+  private extend(vlo: number, vhi: number, memop: number): number {
+    switch (memop) {
+      case 0: return vlo & 0xff;
+      case 1: return vlo & 0xffff;
+      case 4: return (vlo << 24) >> 24;
+      case 5: return (vlo << 16) >> 16;
+      case 3: this.retHi[0] = vhi; return vlo;
+      default: return vlo | 0;
+    }
+  }
+
+  storeSlow(vlo: number, vhi: number, lo: number, hi: number, memop: number, _insnIndex: number): void {
+    const size = 1 << (memop & 3);
+    if ((lo & (PAGE_SIZE - 1)) > PAGE_SIZE - size) {
+      const addrs: number[] = [];
+      for (let i = 0; i < size; i++) {
+        const alo = (lo + i) | 0;
+        const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+        const p = this.physical(alo, ahi);
+        if (p < 0 || (this.bus.ramOffset(p, 1) < 0 && !this.bus.findMmio(p))) {
+          this.fault(Cause.StoreAccessFault, lo, hi);
+          return;
+        }
+        addrs.push(p);
+      }
+      addrs.forEach((p, i) => this.bus.write(p, 1, (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff, 0));
+      return;
+    }
+    const p = this.physical(lo, hi);
+    if (p < 0 || !this.bus.write(p, size, vlo, vhi)) {
+      this.fault(Cause.StoreAccessFault, lo, hi);
+      return;
+    }
+    this.fillTlb(lo, hi, p);
+  }
+
+  /** Instruction fetch for the translator: a halfword, or -1 (the fault is left pending). */
+  fetch16(vaddr: bigint): number {
+    const lo = lo32(vaddr);
+    const hi = hi32(vaddr);
+    const p = this.physical(lo, hi);
+    const off = p < 0 ? -1 : this.bus.ramOffset(p, 2);
+    if (off < 0) {
+      this.pendingCause = Cause.InsnAccessFault;
+      this.pendingTval = BigInt.asUintN(64, vaddr);
+      return -1;
+    }
+    return this.ram.getUint16(off, true);
+  }
+
+  /** Physical address of an instruction fetch at pc, or -1. */
+  fetchPhysical(vaddr: bigint): number {
+    return this.physical(lo32(vaddr), hi32(vaddr));
+  }
+
+  // ---- helpers called from generated code ---------------------------------------------------------
+
+  raise(cause: number, tvalLo: number, tvalHi: number): number {
+    this.pendingCause = cause;
+    this.pendingTval = BigInt.asUintN(64, big(tvalLo, tvalHi));
+    this.exceptionPending[0] = 1;
+    return 0;
+  }
+
+  private illegal(insn: number): number {
+    return this.raise(Cause.IllegalInsn, insn, 0);
+  }
+
+  mret(): number {
+    if (this.priv < Priv.M) return this.illegal(0x30200073);
+    const s = this.mstatus;
+    const mpp = Number((s & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) as Priv;
+    let n = s & ~(MSTATUS_MIE | MSTATUS_MPP);
+    if (s & MSTATUS_MPIE) n |= MSTATUS_MIE;
+    n |= MSTATUS_MPIE; // MPP becomes U (the least privileged mode)
+    if (mpp !== Priv.M) n &= ~MSTATUS_MPRV;
+    this.mstatus = n;
+    this.priv = mpp;
+    this.pc = this.mepc;
+    return 0;
+  }
+
+  sret(): number {
+    if (this.priv < Priv.S || (this.priv === Priv.S && this.mstatus & MSTATUS_TSR)) return this.illegal(0x10200073);
+    const s = this.mstatus;
+    const spp = s & MSTATUS_SPP ? Priv.S : Priv.U;
+    let n = s & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV);
+    if (s & MSTATUS_SPIE) n |= MSTATUS_SIE;
+    n |= MSTATUS_SPIE;
+    this.mstatus = n;
+    this.priv = spp;
+    this.pc = this.sepc;
+    return 0;
+  }
+
+  sfenceVma(): number {
+    this.flushTlb();
+    return 0;
+  }
+
+  markFsDirty(): number {
+    this.mstatus |= MSTATUS_FS | MSTATUS_SD;
+    return 0;
+  }
+
+  private fsOff(): boolean {
+    return (this.mstatus & MSTATUS_FS) === 0n;
+  }
+
+  /** csrrw/csrrs/csrrc and their immediate forms, decoded from the instruction bits. */
+  csr(insn: number, srcLo: number, srcHi: number): number {
+    const funct3 = (insn >>> 12) & 7;
+    const rs1 = (insn >>> 15) & 31;
+    const csrno = insn >>> 20;
+    const op = funct3 & 3;
+    const writes = op === 1 || rs1 !== 0;
+    if (((csrno >>> 8) & 3) > this.priv) return this.illegal(insn);
+    if (writes && csrno >>> 10 === 3) return this.illegal(insn);
+    const old = this.readCsr(csrno);
+    if (old === null) return this.illegal(insn);
+    if (writes) {
+      const src = BigInt.asUintN(64, big(srcLo, srcHi));
+      const value = op === 1 ? src : op === 2 ? old | src : old & ~src;
+      if (!this.writeCsr(csrno, BigInt.asUintN(64, value))) return this.illegal(insn);
+    }
+    this.retHi[0] = hi32(old);
+    return lo32(old);
+  }
+
+  private fcsrFlags(): number {
+    return fpu.flags & 31;
+  }
+
+  readCsr(csr: number): bigint | null {
+    switch (csr) {
+      case 0x001: return this.fsOff() ? null : BigInt(this.fcsrFlags());
+      case 0x002: return this.fsOff() ? null : BigInt(this.state[FRM] & 7);
+      case 0x003: return this.fsOff() ? null : BigInt(((this.state[FRM] & 7) << 5) | this.fcsrFlags());
+      case 0xc00: case 0xb00: return this.counter(this.cycleOffset);
+      case 0xc02: case 0xb02: return this.counter(this.instretOffset);
+      case 0xc01: return this.hooks.mtime();
+      case 0x100: return this.mstatusWithSd() & SSTATUS_MASK;
+      case 0x104: return BigInt(this.mie & Number(this.mideleg));
+      case 0x105: return this.stvec;
+      case 0x106: return this.scounteren;
+      case 0x10a: return this.senvcfg;
+      case 0x140: return this.sscratch;
+      case 0x141: return this.sepc;
+      case 0x142: return this.scause;
+      case 0x143: return this.stval;
+      case 0x144: return BigInt(this.mip & Number(this.mideleg));
+      case 0x180: return this.satp;
+      case 0x300: return this.mstatusWithSd();
+      case 0x301: return MISA;
+      case 0x302: return this.medeleg;
+      case 0x303: return this.mideleg;
+      case 0x304: return BigInt(this.mie);
+      case 0x305: return this.mtvec;
+      case 0x306: return this.mcounteren;
+      case 0x30a: return this.menvcfg;
+      case 0x320: return 0n; // mcountinhibit
+      case 0x340: return this.mscratch;
+      case 0x341: return this.mepc;
+      case 0x342: return this.mcause;
+      case 0x343: return this.mtval;
+      case 0x344: return BigInt(this.mip);
+      case 0xf11: case 0xf12: case 0xf13: case 0xf14: case 0xf15:
+        return csr === 0xf14 ? BigInt(this.hartId) : 0n;
+    }
+    if (csr >= 0x3a0 && csr <= 0x3af) return csr & 1 ? null : this.pmpcfg[csr - 0x3a0];
+    if (csr >= 0x3b0 && csr <= 0x3ef) return this.pmpaddr[csr - 0x3b0];
+    // Unimplemented hardware performance monitors read as zero.
+    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xc03 && csr <= 0xc1f) || (csr >= 0x323 && csr <= 0x33f)) return 0n;
+    return null;
+  }
+
+  private counter(offset: bigint): bigint {
+    // The csr instruction is the last of its block and already counted: exclude it.
+    return BigInt.asUintN(64, BigInt(this.hooks.instret() - 1) + offset);
+  }
+
+  private mstatusWithSd(): bigint {
+    const dirty = (this.mstatus & MSTATUS_FS) === MSTATUS_FS;
+    return dirty ? this.mstatus | MSTATUS_SD : this.mstatus & ~MSTATUS_SD;
+  }
+
+  /** Returns false when the write is illegal. */
+  writeCsr(csr: number, v: bigint): boolean {
+    switch (csr) {
+      case 0x001: if (this.fsOff()) return false; fpu.flags = Number(v & 31n); this.markFsDirty(); return true;
+      case 0x002: if (this.fsOff()) return false; this.state[FRM] = Number(v & 7n); this.markFsDirty(); return true;
+      case 0x003:
+        if (this.fsOff()) return false;
+        fpu.flags = Number(v & 31n);
+        this.state[FRM] = Number((v >> 5n) & 7n);
+        this.markFsDirty();
+        return true;
+      case 0xb00: this.cycleOffset = v - BigInt(this.hooks.instret()); return true;
+      case 0xb02: this.instretOffset = v - BigInt(this.hooks.instret()); return true;
+      case 0x100:
+        this.mstatus = (this.mstatus & ~SSTATUS_MASK) | (v & SSTATUS_MASK & MSTATUS_WRITABLE);
+        this.interruptsChanged();
+        return true;
+      case 0x104: {
+        const mask = Number(this.mideleg) & S_INTERRUPTS;
+        this.mie = (this.mie & ~mask) | (Number(v & 0xfffn) & mask);
+        this.interruptsChanged();
+        return true;
+      }
+      case 0x105: if ((v & 3n) < 2n) this.stvec = v; return true;
+      case 0x106: this.scounteren = v & 0xffffffffn; return true;
+      case 0x10a: this.senvcfg = v; return true;
+      case 0x140: this.sscratch = v; return true;
+      case 0x141: this.sepc = v & ~1n; return true;
+      case 0x142: this.scause = v; return true;
+      case 0x143: this.stval = v; return true;
+      case 0x144: {
+        const mask = Number(this.mideleg) & (1 << Irq.SSI);
+        this.mip = (this.mip & ~mask) | (Number(v & 0xfffn) & mask);
+        this.interruptsChanged();
+        return true;
+      }
+      case 0x180: this.satp = 0n; return true; // Bare only until paging exists
+      case 0x300: {
+        let n = (this.mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE);
+        // MPP is WARL: the reserved value 2 keeps the old setting.
+        if (((n & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) === 2n) n = (n & ~MSTATUS_MPP) | (this.mstatus & MSTATUS_MPP);
+        this.mstatus = n;
+        this.interruptsChanged();
+        return true;
+      }
+      case 0x301: return true; // misa is not writable here
+      case 0x302: this.medeleg = v & 0xb3ffn; return true;
+      case 0x303: this.mideleg = v & BigInt(S_INTERRUPTS); return true;
+      case 0x304: this.mie = Number(v & BigInt(ALL_INTERRUPTS)); this.interruptsChanged(); return true;
+      case 0x305: if ((v & 3n) < 2n) this.mtvec = v; return true;
+      case 0x306: this.mcounteren = v & 0xffffffffn; return true;
+      case 0x30a: this.menvcfg = v; return true;
+      case 0x320: return true;
+      case 0x340: this.mscratch = v; return true;
+      case 0x341: this.mepc = v & ~1n; return true;
+      case 0x342: this.mcause = v; return true;
+      case 0x343: this.mtval = v; return true;
+      case 0x344: {
+        const mask = S_INTERRUPTS;
+        this.mip = (this.mip & ~mask) | (Number(v & 0xfffn) & mask);
+        this.interruptsChanged();
+        return true;
+      }
+    }
+    if (csr >= 0x3a0 && csr <= 0x3af) {
+      if (csr & 1) return false;
+      this.pmpcfg[csr - 0x3a0] = v;
+      return true;
+    }
+    if (csr >= 0x3b0 && csr <= 0x3ef) {
+      this.pmpaddr[csr - 0x3b0] = v & ((1n << 54n) - 1n);
+      return true;
+    }
+    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0x323 && csr <= 0x33f)) return true;
+    return false;
+  }
+
+  // ---- traps and interrupts ---------------------------------------------------------------------
+
+  /** Enter the trap handler for an exception or interrupt; `epc` is the interrupted pc. */
+  takeTrap(cause: number, tval: bigint, interrupt: boolean, epc: bigint): void {
+    const deleg = interrupt ? this.mideleg : this.medeleg;
+    const causeBits = (interrupt ? 1n << 63n : 0n) | BigInt(cause);
+    this.hooks.logTrap?.(
+      `riscv_cpu_do_interrupt: hart:${this.hartId}, async:${interrupt ? 1 : 0}, cause:${cause}, epc:0x${epc.toString(16)}, tval:0x${tval.toString(16)}`,
+    );
+    if (this.priv <= Priv.S && (deleg >> BigInt(cause)) & 1n) {
+      let s = this.mstatus & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE);
+      if (this.mstatus & MSTATUS_SIE) s |= MSTATUS_SPIE;
+      if (this.priv === Priv.S) s |= MSTATUS_SPP;
+      this.mstatus = s;
+      this.scause = causeBits;
+      this.sepc = epc;
+      this.stval = tval;
+      this.priv = Priv.S;
+      this.pc = this.trapVector(this.stvec, cause, interrupt);
+    } else {
+      let s = this.mstatus & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE);
+      if (this.mstatus & MSTATUS_MIE) s |= MSTATUS_MPIE;
+      s |= BigInt(this.priv) << MSTATUS_MPP_SHIFT;
+      this.mstatus = s;
+      this.mcause = causeBits;
+      this.mepc = epc;
+      this.mtval = tval;
+      this.priv = Priv.M;
+      this.pc = this.trapVector(this.mtvec, cause, interrupt);
+    }
+  }
+
+  private trapVector(tvec: bigint, cause: number, interrupt: boolean): bigint {
+    const base = tvec & ~3n;
+    return interrupt && (tvec & 3n) === 1n ? base + 4n * BigInt(cause) : base;
+  }
+
+  /** Take the exception left pending by a helper, slow path or fetch, at `epc`. */
+  takePendingException(epc: bigint): void {
+    this.exceptionPending[0] = 0;
+    this.takeTrap(this.pendingCause, this.pendingTval, false, epc);
+  }
+
+  /** Level of an interrupt line into mip (CLINT, PLIC wiring). */
+  setIrq(irq: Irq, level: boolean): void {
+    const bit = 1 << irq;
+    const old = this.mip;
+    this.mip = level ? this.mip | bit : this.mip & ~bit;
+    if (this.mip !== old) this.interruptsChanged();
+  }
+
+  private interruptsChanged(): void {
+    if (this.mip & this.mie) this.hooks.requestExit();
+  }
+
+  /** True when an interrupt is pending in mip & mie, enabled or not (wakes WFI). */
+  interruptPending(): boolean {
+    return (this.mip & this.mie) !== 0;
+  }
+
+  /** Deliver the highest-priority enabled pending interrupt. Returns true if one was taken. */
+  deliverInterrupt(): boolean {
+    const pending = this.mip & this.mie;
+    if (pending === 0) return false;
+    const mideleg = Number(this.mideleg);
+    const mEnabled = this.priv < Priv.M || (this.mstatus & MSTATUS_MIE) !== 0n;
+    const sEnabled = this.priv < Priv.S || (this.priv === Priv.S && (this.mstatus & MSTATUS_SIE) !== 0n);
+    for (const irq of IRQ_PRIORITY) {
+      const bit = 1 << irq;
+      if (!(pending & bit)) continue;
+      const enabled = mideleg & bit ? sEnabled : mEnabled;
+      if (!enabled) continue;
+      this.takeTrap(irq, 0n, true, this.pc);
+      return true;
+    }
+    return false;
+  }
+
+  /** Swap FP flags in and out of the shared softfloat accumulator around a run slice. */
+  enterRun(): void {
+    fpu.flags = this.fflags;
+  }
+  leaveRun(): void {
+    this.fflags = fpu.flags & 31;
+  }
+
+  /** FS state for tests and debugging. */
+  get fsState(): FsState {
+    return Number((this.mstatus & MSTATUS_FS) >> MSTATUS_FS_SHIFT) as FsState;
+  }
+
+  exitCodeIsException(code: number): boolean {
+    return code >= ExitCode.ExceptionBase;
+  }
+}
