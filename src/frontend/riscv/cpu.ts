@@ -505,6 +505,9 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   /** Enter the trap handler for an exception or interrupt; `epc` is the interrupted pc. */
   takeTrap(cause: number, tval: bigint, interrupt: boolean, epc: bigint): void {
+    // A trap drops any LR reservation (QEMU does the same; the spec allows it).
+    this.state[LOAD_RES] = -1;
+    this.state[LOAD_RES + 1] = -1;
     const deleg = interrupt ? this.mideleg : this.medeleg;
     const causeBits = (interrupt ? 1n << 63n : 0n) | BigInt(cause);
     this.hooks.logTrap?.(

@@ -48,7 +48,8 @@ export interface HelperIds {
   fp: Record<string, number>;
 }
 
-const toBig = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+/** The unsigned 64-bit value of (lo, hi). */
+const toBig = (lo: number, hi: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 
 /** High 32 bits of the unsigned 64-bit product of two uint32 words. */
 export function mulhu32(a: number, b: number): number {
