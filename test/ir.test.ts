@@ -33,6 +33,7 @@ function makeRuntime(table: HelperTable, ret: Int32Array): Runtime {
   const ram = new DataView(new ArrayBuffer(4096));
   return {
     state: new Int32Array(2 * NG + 2), ram, tlb: createSoftTlb(), exceptionPending: new Int32Array(1), retHi: ret,
+    budget: new Int32Array(1),
     helpers: table.list,
     loadSlow: (lo) => ram.getInt32(lo & 0xff8, true),
     storeSlow: (vl, _vh, lo) => ram.setInt32(lo & 0xff8, vl, true),

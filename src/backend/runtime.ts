@@ -64,6 +64,12 @@ export interface Runtime {
   readonly tlb: SoftTlb;
   /** Set non-zero by a slow path or helper that raised a guest exception. */
   readonly exceptionPending: Int32Array;
+  /**
+   * budget[0]: instructions the current run slice may still execute. The engine charges
+   * each block before running it; a block that jumps back to its own start charges the
+   * next iteration itself and loops while the budget stays positive.
+   */
+  readonly budget: Int32Array;
   /** High word of the last 64-bit slow-path load or helper result. */
   readonly retHi: Int32Array;
   readonly helpers: readonly HelperInfo[];

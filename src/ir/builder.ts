@@ -321,8 +321,9 @@ export class IrBuilder {
   get currentInsnIndex(): number {
     return this.insnIndex;
   }
-  gotoTb(slot: number): void {
-    this.emit(Opc.GotoTb, null, [], slot);
+  /** Chainable exit to the constant guest pc `target` (the frontend stores it in its pc global). */
+  gotoTb(slot: number, target: bigint): void {
+    this.emit(Opc.GotoTb, null, [], slot).pc = target;
   }
   lookupAndGoto(): void {
     this.emit(Opc.LookupAndGoto, null, []);

@@ -148,7 +148,7 @@ export class Op {
     public aux2 = 0,
     /** Second result of pair ops and of calls returning two words after lowering. */
     public dst2: Temp | null = null,
-    /** InsnStart: the guest pc. */
+    /** InsnStart: the guest pc; GotoTb: the target pc. */
     public pc = 0n,
   ) {}
 }

@@ -41,7 +41,7 @@ export function printOp(op: Op, helpers: HelperTable): string {
     case Opc.ExtU:
       return `${name}${op.aux2}${ty} ${[...dsts, ...args].join(',')}`;
     case Opc.GotoTb:
-      return `goto_tb ${op.aux}`;
+      return `goto_tb ${op.aux},$0x${op.pc.toString(16)}`;
     case Opc.ExitTb:
       return `exit_tb ${op.aux}`;
     default:

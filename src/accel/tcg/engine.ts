@@ -64,10 +64,10 @@ export class TcgEngine {
   private readonly cache = new Map<number, TranslatedBlock>();
   private readonly jumpCache = new Array<TranslatedBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
   private readonly pageBlocks = new Map<number, TranslatedBlock[]>();
-  /** Instructions retired (blocks count in full, minus the tail after a fault). */
-  instret = 0;
-  /** Instructions left in the current slice; set to 0 to stop at the next block boundary. */
-  budget = 0;
+  /** Instructions retired before the current slice. */
+  private instretBase = 0;
+  /** The current slice's budget as given; retired = sliceBudget - budget[0]. */
+  private sliceBudget = 0;
   halted = false;
   blocksTranslated = 0;
   private readonly log: LogOptions | undefined;
@@ -83,15 +83,26 @@ export class TcgEngine {
     cpu.bus.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
-  requestExit(): void {
-    this.budget = 0;
+  /** Instructions retired so far (a block counts in full unless it faults part-way). */
+  get instret(): number {
+    return this.instretBase + (this.sliceBudget - this.cpu.budget[0]);
   }
 
-  /** Run up to `maxInsns` guest instructions (a block is never split). */
+  /** Stop at the next block boundary (or loop back-edge), keeping the count exact. */
+  requestExit(): void {
+    const budget = this.cpu.budget;
+    this.sliceBudget -= budget[0];
+    budget[0] = 0;
+  }
+
+  /** Run up to about `maxInsns` guest instructions (a block is never split). */
   run(maxInsns: number): StopReason {
     const cpu = this.cpu;
     const state = cpu.state;
-    this.budget = maxInsns;
+    const budget = cpu.budget;
+    this.instretBase = this.instret;
+    this.sliceBudget = maxInsns;
+    budget[0] = maxInsns;
     cpu.enterRun();
     try {
       if (this.halted) {
@@ -99,7 +110,7 @@ export class TcgEngine {
         this.halted = false;
       }
       let tb: TranslatedBlock | null = null;
-      while (this.budget > 0) {
+      while (budget[0] > 0) {
         if (cpu.interruptPending() && cpu.deliverInterrupt()) tb = null;
         const flags = cpu.tbFlags();
         const lo = state[128];
@@ -108,8 +119,7 @@ export class TcgEngine {
           tb = this.findBlock(lo, hi, flags);
           if (tb === null) continue; // fetch fault taken: continue at the handler
         }
-        this.budget -= tb.insnCount;
-        this.instret += tb.insnCount;
+        budget[0] -= tb.insnCount;
         const exit = tb.run();
         let next: TranslatedBlock | null = null;
         switch (exit) {
@@ -133,8 +143,7 @@ export class TcgEngine {
           default: {
             // A guest exception at instruction `index` of the block.
             const index = exit - ExitCode.ExceptionBase;
-            this.instret -= tb.insnCount - index;
-            this.budget += tb.insnCount - index;
+            budget[0] += tb.insnCount - index;
             cpu.takePendingException(tb.insnPcs[index]);
           }
         }
@@ -202,7 +211,7 @@ export class TcgEngine {
       run = () => interpretBlock(prepared, cpu);
     } else {
       lowerI64(b, { mul64: cpu.helperIds.mul64 });
-      const src = generateJs(b.ops, cpu.helpers, name);
+      const src = generateJs(b.ops, cpu.helpers, name, { pc, insnCount: result.insnCount });
       if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
       const fn: TbFunction = compileJs(src, cpu);
       run = fn;

@@ -3,10 +3,15 @@
  *
  * A block becomes `function tb_<pc>()` closing over the runtime: the state array `s`,
  * the RAM DataView, the soft TLB arrays and the helpers, so every reference in the body
- * is a closure constant with monomorphic feedback. Forward branches become labelled
- * blocks (`L3: { ... break L3; ... }`). Memory accesses inline the soft-TLB hit path and
- * call the runtime's slow path otherwise; a guest fault returns
- * `ExitCode.ExceptionBase + insnIndex` so the precise pc is known without a JS throw.
+ * is a closure constant with monomorphic feedback. Guest registers (globals) live in JS
+ * locals `g<slot>`: loaded on entry, stored back on exit and around helpers that read or
+ * write CPU state. Forward branches become labelled blocks (`L3: { ... break L3; }`);
+ * every exit sets `rc` and breaks out of the `X` block to the single write-back.
+ * A jump back to the block's own start stays inside the function (`continue loop`) while
+ * the run slice's budget lasts, so a hot loop runs without returning to the engine.
+ * Memory accesses inline the soft-TLB hit path and call the runtime's slow path
+ * otherwise; a guest fault exits with `ExitCode.ExceptionBase + insnIndex` so the precise
+ * pc is known without a JS throw.
  */
 import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind } from '../../ir/ir.js';
 import { ExitCode, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
@@ -15,7 +20,7 @@ export type TbFunction = () => number;
 
 function operand(t: Temp): string {
   if (t.kind === TempKind.Const) return `${t.value as number}`;
-  if (t.kind === TempKind.Global) return `s[${t.slot}]`;
+  if (t.kind === TempKind.Global) return `g${t.slot}`;
   return `t${t.id}`;
 }
 
@@ -62,19 +67,37 @@ export interface GeneratedSource {
 }
 
 /** Generate the JS source for a lowered block. */
-export function generateJs(ops: readonly Op[], helpers: Runtime['helpers'], name: string): GeneratedSource {
+export function generateJs(
+  ops: readonly Op[],
+  helpers: Runtime['helpers'],
+  name: string,
+  /** The block's own start pc and instruction count, to keep self-loops inside. */
+  self?: { pc: bigint; insnCount: number },
+): GeneratedSource {
   const body: string[] = [];
   const temps = new Set<number>();
   const usedHelpers = new Set<number>();
+  const globalsUsed = new Set<number>();
+  const globalsWritten = new Set<number>();
+  for (const op of ops) {
+    for (const t of [op.dst, op.dst2]) {
+      if (t && t.kind === TempKind.Global) globalsWritten.add(t.slot);
+    }
+  }
   const note = (t: Temp | null) => {
     if (t && t.kind === TempKind.Temp) temps.add(t.id);
+    if (t && t.kind === TempKind.Global) globalsUsed.add(t.slot);
   };
+  const writeBack = () => [...globalsWritten].map((g) => `s[${g}] = g${g};`).join(' ');
+  const reload = () => [...globalsUsed].map((g) => `g${g} = s[${g}];`).join(' ');
+  const exit = (code: number | string) => `{ rc = ${code}; break X; }`;
+  let selfLoop = false;
   // Labels close in the order they are set; open them all at the top, latest outermost.
   const labelOrder: number[] = [];
   for (const op of ops) if (op.opc === Opc.SetLabel) labelOrder.push(op.aux);
   if (labelOrder.length) body.push(labelOrder.slice().reverse().map((l) => `L${l}: {`).join(' '));
 
-  const exc = (idx: number) => `if (X[0] !== 0) return ${ExitCode.ExceptionBase + idx};`;
+  const exc = (idx: number) => `if (X[0] !== 0) ${exit(ExitCode.ExceptionBase + idx)}`;
 
   for (const op of ops) {
     note(op.dst);
@@ -124,30 +147,53 @@ export function generateJs(ops: readonly Op[], helpers: Runtime['helpers'], name
       case Opc.Store: body.push(genStore(op, a, exc)); break;
       case Opc.Call: {
         usedHelpers.add(op.aux);
+        const flags = helpers[op.aux].flags;
         const call = `H${op.aux}(${a.join(', ')})`;
+        // Placeholders: the global sets are complete only after the whole block is seen.
+        if (flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) body.push('@WRITEBACK@');
         body.push(d ? `${d} = ${call};` : `${call};`);
         if (d2) body.push(`${d2} = R[0];`);
-        if (helpers[op.aux].flags & HelperFlags.MayRaise) body.push(exc(op.aux2));
+        if (flags & HelperFlags.WritesGlobals) body.push('@RELOAD@');
+        if (flags & HelperFlags.MayRaise) body.push(exc(op.aux2));
         break;
       }
       case Opc.InsnStart: body.push(`// ${op.aux}: 0x${op.pc.toString(16)}`); break;
-      case Opc.GotoTb: body.push(`return ${op.aux};`); break;
-      case Opc.LookupAndGoto: body.push(`return ${ExitCode.Lookup};`); break;
-      case Opc.ExitTb: body.push(`return ${op.aux};`); break;
+      case Opc.GotoTb:
+        if (self && op.pc === self.pc) {
+          selfLoop = true;
+          // Charge the next iteration only if it will run, so the count stays exact.
+          body.push(`if (B[0] > ${self.insnCount}) { B[0] -= ${self.insnCount}; continue loop; } ${exit(op.aux)}`);
+        } else {
+          body.push(exit(op.aux));
+        }
+        break;
+      case Opc.LookupAndGoto: body.push(exit(ExitCode.Lookup)); break;
+      case Opc.ExitTb: body.push(exit(op.aux)); break;
       default:
         throw new Error(`generateJs: unexpected op ${op.opc}`);
     }
   }
-  body.push(`return ${ExitCode.Lookup};`);
-  const decl = ['L = 0', 'ti = 0', 'to = 0', ...[...temps].sort((x, y) => x - y).map((id) => `t${id} = 0`)];
+  body.push(exit(ExitCode.Lookup));
+  const code = body
+    .map((line) => (line === '@WRITEBACK@' ? writeBack() : line === '@RELOAD@' ? reload() : line))
+    .join('\n');
+  const decl = [
+    'L = 0', 'ti = 0', 'to = 0', 'rc = 0',
+    ...[...globalsUsed].sort((x, y) => x - y).map((g) => `g${g} = s[${g}]`),
+    ...[...temps].sort((x, y) => x - y).map((id) => `t${id} = 0`),
+  ];
+  const loopOpen = selfLoop ? 'loop: for (;;) {' : '';
+  const loopClose = selfLoop ? '}' : '';
   const prologue = [
     `"use strict";`,
-    `const s = rt.state, dv = rt.ram, X = rt.exceptionPending, R = rt.retHi;`,
+    `const s = rt.state, dv = rt.ram, X = rt.exceptionPending, R = rt.retHi, B = rt.budget;`,
     `const TRL = rt.tlb.readLo, TRH = rt.tlb.readHi, TWL = rt.tlb.writeLo, TWH = rt.tlb.writeHi, TO = rt.tlb.ramOffset;`,
     `const ldSlow = rt.loadSlow.bind(rt), stSlow = rt.storeSlow.bind(rt), shl64 = lib.shl64, shr64 = lib.shr64, sar64 = lib.sar64;`,
     ...[...usedHelpers].map((i) => `const H${i} = rt.helpers[${i}].fn; // ${helpers[i].name}`),
   ];
-  const factory = `${prologue.join('\n')}\nreturn function ${name}() {\nlet ${decl.join(', ')};\n${body.join('\n')}\n};`;
+  const factory =
+    `${prologue.join('\n')}\nreturn function ${name}() {\nlet ${decl.join(', ')};\n` +
+    `X: { ${loopOpen}\n${code}\n${loopClose} }\n${writeBack()}\nreturn rc;\n};`;
   return { factory, name };
 }
 

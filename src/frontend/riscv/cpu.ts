@@ -85,6 +85,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   readonly ram: DataView;
   readonly tlb: SoftTlb = createSoftTlb();
   readonly exceptionPending = new Int32Array(1);
+  readonly budget = new Int32Array(1);
   readonly retHi = new Int32Array(1);
   readonly helperTable: HelperTable;
   readonly helperIds: HelperIds;

@@ -133,7 +133,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
 
   private gotoTb(slot: number, target: bigint): void {
     this.b.assign(this.g.pc, this.c64(target));
-    this.b.gotoTb(slot);
+    this.b.gotoTb(slot, target);
     this.ended = true;
   }
 
@@ -183,7 +183,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
     const taken = this.b.newLabel();
     this.b.brcond(cond, this.x(a.rs1), this.x(a.rs2), taken);
     this.b.assign(this.g.pc, this.c64(this.nextPc));
-    this.b.gotoTb(1);
+    this.b.gotoTb(1, this.nextPc);
     this.b.setLabel(taken);
     this.gotoTb(0, this.pc + BigInt(a.imm));
     return true;
