@@ -317,7 +317,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     if (mpp !== Priv.M) n &= ~MSTATUS_MPRV;
     this.mstatus = n;
     this.priv = mpp;
-    this.pc = this.mepc;
+    this.pc = this.mepc & ~1n; // with C, pcs are 2-byte aligned
     return 0;
   }
 
@@ -330,11 +330,12 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     n |= MSTATUS_SPIE;
     this.mstatus = n;
     this.priv = spp;
-    this.pc = this.sepc;
+    this.pc = this.sepc & ~1n;
     return 0;
   }
 
-  sfenceVma(): number {
+  sfenceVma(insn: number): number {
+    if (this.priv === Priv.S && this.mstatus & MSTATUS_TVM) return this.illegal(insn);
     this.flushTlb();
     return 0;
   }
@@ -357,6 +358,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     const writes = op === 1 || rs1 !== 0;
     if (((csrno >>> 8) & 3) > this.priv) return this.illegal(insn);
     if (writes && csrno >>> 10 === 3) return this.illegal(insn);
+    if (!this.csrAccessible(csrno)) return this.illegal(insn);
     const old = this.readCsr(csrno);
     if (old === null) return this.illegal(insn);
     if (writes) {
@@ -366,6 +368,17 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     }
     this.retHi[0] = hi32(old);
     return lo32(old);
+  }
+
+  /** Privilege-dependent gates: counter enables and mstatus.TVM for satp. */
+  private csrAccessible(csr: number): boolean {
+    if (csr >= 0xc00 && csr <= 0xc1f && this.priv < Priv.M) {
+      const bit = 1n << BigInt(csr - 0xc00);
+      if (!(this.mcounteren & bit)) return false;
+      if (this.priv === Priv.U && !(this.scounteren & bit)) return false;
+    }
+    if (csr === 0x180 && this.priv === Priv.S && this.mstatus & MSTATUS_TVM) return false;
+    return true;
   }
 
   private fcsrFlags(): number {
@@ -439,7 +452,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       case 0xb00: this.cycleOffset = v - BigInt(this.hooks.instret()); return true;
       case 0xb02: this.instretOffset = v - BigInt(this.hooks.instret()); return true;
       case 0x100:
-        this.mstatus = (this.mstatus & ~SSTATUS_MASK) | (v & SSTATUS_MASK & MSTATUS_WRITABLE);
+        this.mstatus = (this.mstatus & ~(SSTATUS_MASK & MSTATUS_WRITABLE)) | (v & SSTATUS_MASK & MSTATUS_WRITABLE);
         this.interruptsChanged();
         return true;
       case 0x104: {
@@ -452,7 +465,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       case 0x106: this.scounteren = v & 0xffffffffn; return true;
       case 0x10a: this.senvcfg = v; return true;
       case 0x140: this.sscratch = v; return true;
-      case 0x141: this.sepc = v & ~1n; return true;
+      case 0x141: this.sepc = v; return true; // QEMU 7.2 keeps bit 0 too
       case 0x142: this.scause = v; return true;
       case 0x143: this.stval = v; return true;
       case 0x144: {
@@ -461,7 +474,13 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         this.interruptsChanged();
         return true;
       }
-      case 0x180: this.satp = 0n; return true; // Bare only until paging exists
+      case 0x180: {
+        // WARL: only Bare, Sv39, Sv48 and Sv57 are accepted; other modes leave satp alone.
+        // Translation through satp arrives with the system-emulation work.
+        const mode = v >> 60n;
+        if (mode === 0n || mode === 8n || mode === 9n || mode === 10n) this.satp = v;
+        return true;
+      }
       case 0x300: {
         let n = (this.mstatus & ~MSTATUS_WRITABLE) | (v & MSTATUS_WRITABLE);
         // MPP is WARL: the reserved value 2 keeps the old setting.
@@ -479,7 +498,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       case 0x30a: this.menvcfg = v; return true;
       case 0x320: return true;
       case 0x340: this.mscratch = v; return true;
-      case 0x341: this.mepc = v & ~1n; return true;
+      case 0x341: this.mepc = v; return true; // QEMU 7.2 keeps bit 0 too
       case 0x342: this.mcause = v; return true;
       case 0x343: this.mtval = v; return true;
       case 0x344: {

@@ -298,7 +298,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
     return true;
   }
   trans_ebreak(_a: ArgEmpty): boolean {
-    this.genException(Cause.Breakpoint, this.c64(this.pc));
+    this.genException(Cause.Breakpoint, this.c64(0)); // QEMU 7.2 leaves mtval 0
     this.ended = true;
     return true;
   }
@@ -321,7 +321,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
   }
   trans_sfence_vma(_a: ArgSfenceVma): boolean {
     if (this.priv === Priv.U) return false;
-    this.b.call(this.H.sfenceVma, []);
+    this.b.call(this.H.sfenceVma, [this.c32(this.insn)]);
     this.endNoChain();
     return true;
   }
