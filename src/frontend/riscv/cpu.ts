@@ -94,8 +94,10 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   private readonly translator: RiscvTranslatorImpl;
   private readonly scratch = new Int32Array(2);
 
-  priv: Priv = Priv.M;
-  mstatus = MSTATUS_UXL_SXL;
+  private privLevel: Priv = Priv.M;
+  private mstatusBits = MSTATUS_UXL_SXL;
+  /** tbFlags() cached: read before every block, so it must not touch a bigint. */
+  private flagsCache = Priv.M;
   mip = 0;
   mie = 0;
   medeleg = 0n;
@@ -170,9 +172,27 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return BigInt.asUintN(64, big(this.state[F_BASE + 2 * r], this.state[F_BASE + 2 * r + 1]));
   }
 
+  get priv(): Priv {
+    return this.privLevel;
+  }
+  set priv(p: Priv) {
+    this.privLevel = p;
+    this.updateFlags();
+  }
+  get mstatus(): bigint {
+    return this.mstatusBits;
+  }
+  set mstatus(v: bigint) {
+    this.mstatusBits = v;
+    this.updateFlags();
+  }
+  private updateFlags(): void {
+    this.flagsCache = this.privLevel | (Number((this.mstatusBits & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT);
+  }
+
   /** Translation flags: everything the translator reads from the CPU mode. */
   tbFlags(): number {
-    return this.priv | (Number((this.mstatus & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT);
+    return this.flagsCache;
   }
 
   translate(pc: bigint, flags: number): TranslationResult | null {
