@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExecMode } from '../src/accel/tcg/engine.js';
 import { RiscvVirtMachine } from '../src/machine/riscv-virt.js';
-// @ts-expect-error plain JS build script without types
 import { buildCorpus, corpusTargets } from './riscv/build.mjs';
 
 const PROGRAMS: { name: string; out: string }[] = corpusTargets();
