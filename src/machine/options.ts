@@ -26,6 +26,12 @@ export interface MachineOptions {
   logSink: (text: string) => void;
   /** Bytes the guest writes to its console (UART or HTIF). */
   serialOut: (bytes: Uint8Array) => void;
+  /**
+   * Host console input: called when the machine starts, with a sink for bytes typed by
+   * the user (they reach the UART) and a quit request (Ctrl-A x); returns a detach
+   * function called when the machine stops.
+   */
+  attachConsole?: (input: (bytes: Uint8Array) => void, quit: () => void) => () => void;
   /** Derive time from the instruction count instead of the host clock. */
   deterministic?: boolean;
 }

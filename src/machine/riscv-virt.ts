@@ -136,6 +136,21 @@ export class RiscvVirtMachine {
    * loop regularly so host input and timers are served.
    */
   async run(): Promise<number> {
+    const detach = this.options.attachConsole?.(
+      (bytes) => this.uart.receive(bytes),
+      () => {
+        this.exitStatus = 0; // as QEMU exits on C-a x
+        this.engine.requestExit();
+      },
+    );
+    try {
+      return await this.runLoop();
+    } finally {
+      detach?.();
+    }
+  }
+
+  private async runLoop(): Promise<number> {
     const SLICE = 1_000_000;
     let lastYield = performance.now();
     for (;;) {

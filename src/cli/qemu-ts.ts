@@ -1,0 +1,468 @@
+/**
+ * The `qemu-ts` command line: QEMU's spelling (`-M virt -m 128M -bios none -kernel f
+ * -nographic`), validated completely before a machine is built, mapped onto
+ * MachineOptions and handed to runMachine().
+ *
+ * QEMU options are single-dash words; commander only knows `--long` and `-x`. So argv is
+ * first normalized against the OPTIONS table (`-machine virt`, `--machine virt`,
+ * `--machine=virt` all become `--machine=virt`; a value is always taken from the next
+ * word, even when it starts with a dash, as QEMU does), unknown words are rejected with
+ * QEMU's `-foo: invalid option`, and commander parses the normalized list.
+ *
+ * Every failure is one line on stderr, `qemu-ts: <message>`, exit status 1; the stack of an
+ * unexpected internal error is added only when QEMU_TS_DEBUG=1.
+ */
+import * as fs from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { UserError, type LogOptions, type MachineOptions } from '../machine/options.js';
+import { runMachine, type RunStats } from '../machine/run.js';
+import { attachStdioTerminal } from './terminal.js';
+
+export const QEMU_TS_VERSION = '0.1.0';
+
+/** Boards the command line accepts (the board table itself lives in src/machine). */
+export const SUPPORTED_MACHINES: readonly { name: string; description: string }[] = [
+  { name: 'virt', description: 'RISC-V VirtIO board' },
+];
+export const DEFAULT_MACHINE = 'virt';
+/** QEMU's default for riscv virt. */
+export const DEFAULT_RAM_SIZE = 128 * 1024 * 1024;
+/** One ArrayBuffer holds guest RAM; keep well inside what V8 allocates. */
+export const MAX_RAM_SIZE = 16 * 1024 * 1024 * 1024;
+/** QEMU rounds RAM sizes up to this. */
+const RAM_ALIGN = 8192;
+
+export const LOG_ITEMS: Readonly<Record<string, { key: keyof LogOptions; help: string }>> = {
+  in_asm: { key: 'inAsm', help: 'show target assembly code for each compiled TB' },
+  op: { key: 'op', help: 'show micro ops for each compiled TB' },
+  out_asm: { key: 'outAsm', help: 'show generated host (JavaScript) code for each compiled TB' },
+  int: { key: 'int', help: 'show interrupts/exceptions in short format' },
+};
+
+export const SUPPORTED_CPUS: readonly { name: string; description: string }[] = [
+  { name: 'rv64', description: 'RV64GC (the default)' },
+  { name: 'max', description: 'alias of rv64 for now' },
+];
+
+/** Where the guest's serial console goes. */
+export type SerialBackend =
+  /** stdio; `mux` = QEMU's mon:stdio (Ctrl-A escapes; Ctrl-C goes to the guest). */
+  | { kind: 'stdio'; mux: boolean }
+  | { kind: 'null' }
+  | { kind: 'file'; path: string };
+
+export interface CpuSpec {
+  model: string;
+  /** `-cpu rv64,a=on,b` -> { a: 'on', b: 'on' }; accepted and passed along, not yet acted on. */
+  props: Record<string, string>;
+}
+
+export type CommandLine =
+  /** -h, -version, -M help, -d help, -cpu help: print and exit 0. */
+  | { action: 'print'; text: string }
+  | { action: 'run'; options: MachineOptions; serial: SerialBackend; nographic: boolean; cpu: CpuSpec };
+
+/** Host side of the CLI, replaceable in tests. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  writeSerial(bytes: Uint8Array): void;
+  env: Record<string, string | undefined>;
+}
+
+const processIo = (): CliIo => ({
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  writeSerial: (b) => void process.stdout.write(b),
+  env: process.env,
+});
+
+interface OptionSpec {
+  /** QEMU spellings without dashes; the first is the canonical (commander) name. */
+  names: readonly string[];
+  /** Placeholder for the help text; absent = a flag. */
+  arg?: string;
+  help: string;
+}
+
+const OPTIONS: readonly OptionSpec[] = [
+  { names: ['help', 'h'], help: 'display this help and exit' },
+  { names: ['version'], help: 'display version information and exit' },
+  {
+    names: ['machine', 'M'],
+    arg: '[type=]name',
+    help: "selects emulated machine ('-machine help' for list)",
+  },
+  { names: ['cpu'], arg: 'model[,prop=value...]', help: "select CPU ('-cpu help' for list)" },
+  {
+    names: ['m'],
+    arg: '[size=]megs[M|G]',
+    help: `configure guest RAM (default ${DEFAULT_RAM_SIZE >> 20}M; plain numbers are MiB)`,
+  },
+  { names: ['bios'], arg: 'file', help: "set the firmware image ('none': start at the kernel directly)" },
+  { names: ['kernel'], arg: 'file', help: 'use the ELF or raw binary file as kernel image' },
+  { names: ['append'], arg: 'cmdline', help: 'use cmdline as kernel command line' },
+  { names: ['nographic'], help: 'no display: serial console on stdio, multiplexed (Ctrl-A h for help)' },
+  { names: ['serial'], arg: 'dev', help: 'redirect the serial port to stdio, mon:stdio, null, none or file:path' },
+  { names: ['d'], arg: 'item1,...', help: "enable logging of specified items ('-d help' for a list)" },
+  { names: ['D'], arg: 'logfile', help: 'output log to logfile (default stderr)' },
+  { names: ['icount'], arg: 'shift=N', help: 'instruction-counted virtual time (not supported yet)' },
+];
+
+const OPTION_BY_NAME = new Map<string, OptionSpec>();
+for (const o of OPTIONS) for (const n of o.names) OPTION_BY_NAME.set(n, o);
+
+export function helpText(): string {
+  const lines = [
+    `qemu-ts version ${QEMU_TS_VERSION}`,
+    'usage: qemu-ts [options]',
+    '',
+    'Options (QEMU spelling; --name works too):',
+  ];
+  for (const o of OPTIONS) {
+    const spelled = o.names.map((n) => '-' + n).join(', ');
+    const left = o.arg ? `${spelled} ${o.arg}` : spelled;
+    if (left.length < 22) lines.push(`${left.padEnd(22)}${o.help}`);
+    else lines.push(left, `${''.padEnd(22)}${o.help}`);
+  }
+  lines.push(
+    '',
+    'During emulation with -nographic or -serial mon:stdio:',
+    'C-a h    print help',
+    'C-a x    exit emulator',
+    'C-a C-a  sends C-a',
+  );
+  return lines.join('\n') + '\n';
+}
+
+export function versionText(): string {
+  return `qemu-ts version ${QEMU_TS_VERSION}\n`;
+}
+
+function machineHelpText(): string {
+  return (
+    'Supported machines are:\n' +
+    SUPPORTED_MACHINES.map((m) => `${m.name.padEnd(20)} ${m.description}`).join('\n') +
+    '\n'
+  );
+}
+
+function logHelpText(): string {
+  return (
+    'Log items (comma separated):\n' +
+    Object.entries(LOG_ITEMS)
+      .map(([name, item]) => `${name.padEnd(10)} ${item.help}`)
+      .join('\n') +
+    '\n'
+  );
+}
+
+function cpuHelpText(): string {
+  return 'Available CPUs:\n' + SUPPORTED_CPUS.map((c) => `  ${c.name.padEnd(10)} ${c.description}`).join('\n') + '\n';
+}
+
+/** A single word for messages: the original spelling of the option (`-M`, `--machine`). */
+interface RawOption {
+  spec: OptionSpec;
+  spelled: string;
+  value?: string;
+}
+
+/**
+ * Turn QEMU-style argv into commander's `--canonical=value` words, remembering how the user
+ * spelled each option for messages. Rejects unknown options and positional words here.
+ */
+function normalize(argv: readonly string[]): RawOption[] {
+  const out: RawOption[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const m = /^--?([A-Za-z][A-Za-z0-9_-]*)(=(.*))?$/s.exec(word);
+    if (!m) {
+      if (word.startsWith('-')) throw new UserError(`${oneLine(word)}: invalid option`);
+      throw new UserError(`${oneLine(word)}: drive images as plain arguments are not supported yet (see -h)`);
+    }
+    const name = m[1]!;
+    const inlineValue = m[3];
+    // QEMU itself takes no `-opt=value`; allow `=` only with the GNU-style double dash.
+    const doubleDash = word.startsWith('--');
+    const spec = inlineValue !== undefined && !doubleDash ? undefined : OPTION_BY_NAME.get(name);
+    const spelled = inlineValue !== undefined && doubleDash ? word.slice(0, word.indexOf('=')) : word;
+    if (!spec) throw new UserError(`${oneLine(spelled)}: invalid option`);
+    if (spec.arg === undefined) {
+      if (inlineValue !== undefined) throw new UserError(`${spelled}: takes no argument`);
+      out.push({ spec, spelled });
+      continue;
+    }
+    let value = inlineValue;
+    if (value === undefined) {
+      if (i + 1 >= argv.length) throw new UserError(`${spelled}: requires an argument`);
+      value = argv[++i]!;
+    }
+    out.push({ spec, spelled, value });
+  }
+  return out;
+}
+
+interface ParsedFlags {
+  help?: boolean;
+  version?: boolean;
+  machine?: string;
+  cpu?: string;
+  m?: string;
+  bios?: string;
+  kernel?: string;
+  append?: string;
+  nographic?: boolean;
+  serial: string[];
+  d?: string;
+  D?: string;
+  icount?: string;
+}
+
+/** commander over the normalized words; also keeps the user's spelling of each option. */
+function parseWithCommander(raw: readonly RawOption[]): { flags: ParsedFlags; spelled: Map<string, string> } {
+  const program = new Command('qemu-ts')
+    .helpOption(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => {}, writeErr: () => {} })
+    .allowExcessArguments(false)
+    .allowUnknownOption(false);
+  for (const o of OPTIONS) {
+    const flag = `--${o.names[0]}`;
+    if (o.arg === undefined) program.option(flag, o.help);
+    else if (o.names[0] === 'serial') {
+      program.option(`${flag} <value>`, o.help, (v: string, prev: string[]) => [...prev, v], [] as string[]);
+    } else program.option(`${flag} <value>`, o.help);
+  }
+  const words = raw.map((r) => (r.value === undefined ? `--${r.spec.names[0]}` : `--${r.spec.names[0]}=${r.value}`));
+  try {
+    program.parse(words, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) throw new UserError(e.message.replace(/^error: /, ''));
+    throw e;
+  }
+  const spelled = new Map<string, string>();
+  for (const r of raw) spelled.set(r.spec.names[0]!, r.spelled);
+  return { flags: program.opts<ParsedFlags>(), spelled };
+}
+
+/** QEMU's size syntax (qemu_strtosz): a number with an optional B/K/M/G/T/P/E suffix. */
+export function parseRamSize(text: string, spelled = '-m'): number {
+  const bad = (why: string): never => {
+    throw new UserError(`${spelled} ${oneLine(text)}: ${why}`);
+  };
+  let sizeText: string | undefined;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? (sizeText === undefined ? 'size' : part) : part.slice(0, eq);
+    const value = eq < 0 ? part : part.slice(eq + 1);
+    if (key === 'size') {
+      if (sizeText !== undefined) bad("'size' given twice");
+      sizeText = value;
+    } else if (key === 'slots' || key === 'maxmem') {
+      bad(`'${key}' (memory hotplug) is not supported`);
+    } else {
+      bad(`invalid parameter '${key}'`);
+    }
+  }
+  const m = /^(\d+(?:\.\d*)?|\.\d+)([bkmgtpe]?)$/i.exec(sizeText ?? '');
+  if (!m) return bad('invalid RAM size (examples: 128M, 1G, 512)');
+  const units: Record<string, number> = { b: 1, k: 2 ** 10, '': 2 ** 20, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
+  const bytes = Number(m[1]) * units[m[2]!.toLowerCase()]!;
+  if (!(bytes > 0)) bad('RAM size must be greater than zero');
+  const aligned = Math.ceil(bytes / RAM_ALIGN) * RAM_ALIGN;
+  if (aligned > MAX_RAM_SIZE) bad(`RAM size too large (at most ${MAX_RAM_SIZE / 2 ** 30}G)`);
+  return aligned;
+}
+
+function parseMachine(text: string, spelled: string): string {
+  let name: string | undefined;
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (name === undefined && eq < 0) name = part;
+    else if (eq >= 0 && part.slice(0, eq) === 'type' && name === undefined) name = part.slice(eq + 1);
+    else throw new UserError(`${spelled} ${oneLine(text)}: machine property '${oneLine(part.split('=')[0]!)}' is not supported`);
+  }
+  if (name === undefined || name === '') throw new UserError(`${spelled} ${oneLine(text)}: no machine type given`);
+  if (!SUPPORTED_MACHINES.some((m) => m.name === name)) {
+    const list = SUPPORTED_MACHINES.map((m) => m.name).join(', ');
+    throw new UserError(
+      `${spelled} ${oneLine(text)}: unsupported machine type '${oneLine(name)}' (supported: ${list}; '-machine help' lists them)`,
+    );
+  }
+  return name;
+}
+
+function parseCpu(text: string, spelled: string): CpuSpec {
+  const [model = '', ...rest] = text.split(',');
+  if (!SUPPORTED_CPUS.some((c) => c.name === model)) {
+    const list = SUPPORTED_CPUS.map((c) => c.name).join(', ');
+    throw new UserError(`${spelled} ${oneLine(text)}: unsupported CPU model '${oneLine(model)}' (supported: ${list})`);
+  }
+  const props: Record<string, string> = {};
+  for (const part of rest) {
+    const m = /^([A-Za-z_][A-Za-z0-9_.-]*)(?:=([^=]+))?$/.exec(part);
+    if (!m) throw new UserError(`${spelled} ${oneLine(text)}: malformed CPU property '${oneLine(part)}'`);
+    props[m[1]!] = m[2] ?? 'on';
+  }
+  return { model, props };
+}
+
+function parseLogItems(text: string, spelled: string): LogOptions {
+  const log: LogOptions = { inAsm: false, op: false, outAsm: false, int: false };
+  for (const item of text.split(',')) {
+    if (item === '') continue;
+    const known = LOG_ITEMS[item];
+    if (!known) {
+      const list = Object.keys(LOG_ITEMS).join(', ');
+      throw new UserError(`${spelled} ${oneLine(text)}: unknown logging item '${oneLine(item)}' (valid items: ${list})`);
+    }
+    log[known.key] = true;
+  }
+  return log;
+}
+
+function parseSerial(values: readonly string[], nographic: boolean, spelled: string): SerialBackend {
+  if (values.length > 1) throw new UserError(`${spelled}: only one serial port is supported`);
+  const v = values[0];
+  if (v === undefined) return { kind: 'stdio', mux: nographic };
+  if (v === 'stdio') return { kind: 'stdio', mux: false };
+  if (v === 'mon:stdio') return { kind: 'stdio', mux: true };
+  if (v === 'null' || v === 'none') return { kind: 'null' };
+  if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
+  throw new UserError(`${spelled} ${oneLine(v)}: unsupported serial backend (supported: stdio, mon:stdio, null, none, file:path)`);
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EMFILE: 'Too many open files',
+};
+
+function describeFsError(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
+  return e instanceof Error ? oneLine(e.message) : String(e);
+}
+
+async function readInputFile(spelled: string, path: string): Promise<{ path: string; data: Uint8Array }> {
+  if (path === '') throw new UserError(`${spelled}: empty file name`);
+  let data: Uint8Array;
+  try {
+    data = new Uint8Array(await fs.promises.readFile(path));
+  } catch (e) {
+    throw new UserError(`${spelled} ${oneLine(path)}: Could not open '${oneLine(path)}': ${describeFsError(e)}`);
+  }
+  if (data.length === 0) throw new UserError(`${spelled} ${oneLine(path)}: file is empty`);
+  return { path, data };
+}
+
+function openOutputFile(spelled: string, path: string): number {
+  try {
+    return fs.openSync(path, 'w');
+  } catch (e) {
+    throw new UserError(`${spelled} ${oneLine(path)}: Could not open '${oneLine(path)}': ${describeFsError(e)}`);
+  }
+}
+
+/**
+ * Parse and validate a qemu-ts command line (argv without node and the script).
+ * Reads -kernel/-bios; opens -D and -serial file: outputs last, after every check passed.
+ */
+export async function parseCommandLine(argv: readonly string[], io: CliIo = processIo()): Promise<CommandLine> {
+  const raw = normalize(argv);
+  // Like QEMU, -h and -version act as soon as they are seen (after earlier options parsed).
+  for (const r of raw) {
+    if (r.spec.names[0] === 'help') return { action: 'print', text: helpText() };
+    if (r.spec.names[0] === 'version') return { action: 'print', text: versionText() };
+  }
+  const { flags, spelled } = parseWithCommander(raw);
+  const sp = (name: string): string => spelled.get(name) ?? `-${name}`;
+
+  if (flags.machine === 'help' || flags.machine === '?') return { action: 'print', text: machineHelpText() };
+  if (flags.cpu === 'help' || flags.cpu === '?') return { action: 'print', text: cpuHelpText() };
+  if (flags.d === 'help' || flags.d === '?') return { action: 'print', text: logHelpText() };
+
+  const machine = flags.machine === undefined ? DEFAULT_MACHINE : parseMachine(flags.machine, sp('machine'));
+  const cpu = flags.cpu === undefined ? { model: 'rv64', props: {} } : parseCpu(flags.cpu, sp('cpu'));
+  const ramSize = flags.m === undefined ? DEFAULT_RAM_SIZE : parseRamSize(flags.m, sp('m'));
+  const log = parseLogItems(flags.d ?? '', sp('d'));
+  if (flags.icount !== undefined) {
+    throw new UserError(`${sp('icount')} ${oneLine(flags.icount)}: not supported yet`);
+  }
+  const nographic = flags.nographic === true;
+  const serial = parseSerial(flags.serial, nographic, sp('serial'));
+  if (flags.D !== undefined && flags.D === '') throw new UserError(`${sp('D')}: empty file name`);
+
+  let bios: MachineOptions['bios'] = 'none';
+  if (flags.bios !== undefined && flags.bios !== 'none' && flags.bios !== 'default') {
+    bios = await readInputFile(sp('bios'), flags.bios);
+  }
+  const kernel = flags.kernel === undefined ? undefined : await readInputFile(sp('kernel'), flags.kernel);
+  if (flags.append !== undefined && kernel === undefined) {
+    throw new UserError(`${sp('append')} only allowed with -kernel option`);
+  }
+
+  // Everything is valid: now create output files.
+  let logSink: (text: string) => void = io.stderr;
+  if (flags.D !== undefined) {
+    const fd = openOutputFile(sp('D'), flags.D);
+    logSink = (text) => void fs.writeSync(fd, text);
+  }
+  let serialOut: (bytes: Uint8Array) => void;
+  if (serial.kind === 'stdio') serialOut = io.writeSerial;
+  else if (serial.kind === 'null') serialOut = () => {};
+  else {
+    const fd = openOutputFile(sp('serial'), serial.path);
+    serialOut = (bytes) => void fs.writeSync(fd, bytes);
+  }
+
+  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut };
+  if (kernel) options.kernel = kernel;
+  if (flags.append !== undefined) options.append = flags.append;
+  return { action: 'run', options, serial, nographic, cpu };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]+/g, ' ');
+}
+
+/** Print an error as QEMU does: one line, prefixed; a stack only for internal errors under QEMU_TS_DEBUG=1. */
+export function reportError(e: unknown, io: CliIo = processIo()): void {
+  if (e instanceof UserError) {
+    io.stderr(`qemu-ts: ${oneLine(e.message)}\n`);
+    return;
+  }
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  io.stderr(`qemu-ts: internal error: ${oneLine(message)}\n`);
+  if (io.env.QEMU_TS_DEBUG === '1' && e instanceof Error && e.stack) io.stderr(e.stack + '\n');
+}
+
+/** The whole program: resolves to the process exit status. */
+export async function main(argv: readonly string[], customIo?: CliIo): Promise<number> {
+  const io = customIo ?? processIo();
+  try {
+    const cl = await parseCommandLine(argv, io);
+    if (cl.action === 'print') {
+      io.stdout(cl.text);
+      return 0;
+    }
+    // Keystrokes reach the guest only when this is the real process's terminal.
+    if (cl.serial.kind === 'stdio' && customIo === undefined) {
+      const mux = cl.serial.mux;
+      cl.options.attachConsole = (input, quit) => attachStdioTerminal({ onInput: input, onQuit: quit, mux }).detach;
+    }
+    const onStats =
+      io.env.QEMU_TS_STATS === '1'
+        ? (s: RunStats) => io.stderr(`qemu-ts: instructions=${s.instructions} blocks=${s.blocksTranslated}\n`)
+        : undefined;
+    return await runMachine(cl.options, { onStats });
+  } catch (e) {
+    reportError(e, io);
+    return 1;
+  }
+}
