@@ -16,8 +16,8 @@ export class Label {
 export class IrBuilder {
   readonly block: IrBlock;
   private nextId: number;
-  /** Temps written more than once (globals, mutable temps); never propagated. */
-  readonly mutable = new Set<Temp>();
+  /** Temporaries that may be written more than once (made by mutableTemp). */
+  private readonly mutableTemps = new Set<Temp>();
   private insnIndex = -1;
   private readonly const32Cache = new Map<number, Temp>();
   private readonly const64Cache = new Map<bigint, Temp>();
@@ -28,7 +28,6 @@ export class IrBuilder {
   ) {
     this.block = new IrBlock(globals);
     this.nextId = globals.length;
-    for (const g of globals) this.mutable.add(g);
   }
 
   get ops(): Op[] {
@@ -48,10 +47,20 @@ export class IrBuilder {
     return this.newTemp(type);
   }
 
+  /** Globals and mutable temps may be written several times; passes never propagate them. */
+  isMutable(t: Temp): boolean {
+    return t.kind === TempKind.Global || this.mutableTemps.has(t);
+  }
+
+  /** Mark a temp made by a pass as mutable (the halves of a lowered mutable i64). */
+  markMutable(t: Temp): void {
+    this.mutableTemps.add(t);
+  }
+
   /** A temp that may be assigned several times (e.g. in both arms of a branch). */
   mutableTemp(type: Type): Temp {
     const t = this.newTemp(type);
-    this.mutable.add(t);
+    this.mutableTemps.add(t);
     return t;
   }
 
@@ -89,7 +98,7 @@ export class IrBuilder {
 
   /** Write `value` into a global or mutable temp. */
   assign(dst: Temp, value: Temp): void {
-    if (!this.mutable.has(dst)) throw new Error(`assign to immutable temp t${dst.id}`);
+    if (!this.isMutable(dst)) throw new Error(`assign to immutable temp t${dst.id}`);
     if (dst === value) return;
     this.emit(Opc.Mov, dst, [value]);
   }

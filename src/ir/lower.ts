@@ -38,9 +38,9 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
     let p = pairs.get(t);
     if (!p) {
       p = [b.freshTemp(Type.I32), b.freshTemp(Type.I32)];
-      if (b.mutable.has(t)) {
-        b.mutable.add(p[0]);
-        b.mutable.add(p[1]);
+      if (b.isMutable(t)) {
+        b.markMutable(p[0]);
+        b.markMutable(p[1]);
       }
       pairs.set(t, p);
     }

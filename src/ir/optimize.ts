@@ -1,7 +1,7 @@
 /**
  * Optimizer passes over one block: constant folding and propagation, copy propagation,
  * and dead-code elimination. They rely on the builder's rule that temps not in
- * `b.mutable` are written exactly once before any use.
+ * `b.isMutable` are written exactly once before any use.
  */
 import type { IrBuilder } from './builder.js';
 import { evalBinary, evalCond, evalExt } from './fold.js';
@@ -21,12 +21,12 @@ export function propagate(b: IrBuilder): void {
   for (const op of b.ops) {
     for (let i = 0; i < op.args.length; i++) op.args[i] = sub(op.args[i]);
     const d = op.dst;
-    const single = d !== null && !b.mutable.has(d);
+    const single = d !== null && !b.isMutable(d);
     const a = op.args;
     let folded: Temp | null = null;
     switch (op.opc) {
       case Opc.Mov:
-        if (single && (a[0].isConst || !b.mutable.has(a[0]))) folded = a[0];
+        if (single && (a[0].isConst || !b.isMutable(a[0]))) folded = a[0];
         break;
       case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
       case Opc.Shl: case Opc.Shr: case Opc.Sar:
@@ -101,7 +101,7 @@ export function eliminateDeadCode(b: IrBuilder): void {
     const op = b.ops[i];
     const dsts = [op.dst, op.dst2].filter((t): t is Temp => t !== null);
     const live =
-      hasSideEffects(b, op) || dsts.length === 0 || dsts.some((t) => b.mutable.has(t) || used.has(t));
+      hasSideEffects(b, op) || dsts.length === 0 || dsts.some((t) => b.isMutable(t) || used.has(t));
     if (!live) continue;
     for (const a of op.args) used.add(a);
     keep.push(op);
