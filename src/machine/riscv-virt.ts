@@ -6,29 +6,19 @@
  * the system-emulation work.
  */
 import { TcgEngine, StopReason, ExecMode } from '../accel/tcg/engine.js';
-import { Clint, CLINT_REGION_SIZE } from '../devices/clint.js';
+import { Clint } from '../devices/clint.js';
 import { Htif } from '../devices/htif.js';
 import { LatchedIrqLine } from '../devices/irq.js';
-import { SifiveTest, SIFIVE_TEST_REGION_SIZE } from '../devices/sifive-test.js';
-import { Uart16550, UART16550_REGION_SIZE } from '../devices/uart16550.js';
+import { SifiveTest } from '../devices/sifive-test.js';
+import { Uart16550 } from '../devices/uart16550.js';
 import { RiscvCpu, Irq } from '../frontend/riscv/cpu.js';
 import { AddressSpace } from '../memory/address-space.js';
 import { VirtualClock, hostTimeSource } from './clock.js';
 import { EM_RISCV, findSymbol } from './elf.js';
 import { loadImage } from './loader.js';
 import { MachineOptions, UserError } from './options.js';
+import { VIRT_MEMMAP } from './virt-memmap.js';
 
-/** QEMU virt's memory map (the parts this board has), base and size in bytes. */
-export const VIRT_MEMMAP = {
-  /** SiFive test finisher: pass/fail exit and reset. */
-  test: { base: 0x100000, size: SIFIVE_TEST_REGION_SIZE },
-  /** Core-local interruptor: msip, mtimecmp, mtime. */
-  clint: { base: 0x2000000, size: CLINT_REGION_SIZE },
-  /** NS16550A UART0 (IRQ 10 on the PLIC, once there is one). */
-  uart0: { base: 0x10000000, size: UART16550_REGION_SIZE },
-  /** Main memory. */
-  dram: { base: 0x80000000 },
-} as const;
 
 /** Deterministic mode: virtual nanoseconds per guest instruction. */
 const DETERMINISTIC_NS_PER_INSN = 10;
