@@ -15,6 +15,17 @@ import type { MmioOps } from './mmio.js';
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
 
+/**
+ * Guest-physical memory as DMA-capable devices see it (virtio rings and buffers).
+ * Only RAM is reachable; an access that leaves RAM fails instead of touching a device.
+ */
+export interface GuestMemory {
+  /** A copy of `length` bytes at `paddr`, or null if the range is not all RAM. */
+  read(paddr: number, length: number): Uint8Array | null;
+  /** Write `bytes` at `paddr`; false (nothing written) if the range is not all RAM. */
+  write(paddr: number, bytes: Uint8Array): boolean;
+}
+
 export interface MmioRegion {
   readonly base: number;
   readonly size: number;
@@ -22,7 +33,7 @@ export interface MmioRegion {
   readonly name: string;
 }
 
-export class AddressSpace {
+export class AddressSpace implements GuestMemory {
   readonly ram: Uint8Array;
   readonly ramView: DataView;
   /** 1 for each RAM page that holds translated code. */
@@ -145,6 +156,19 @@ export class AddressSpace {
         this.onCodeWrite(p);
       }
     }
+  }
+
+  read(paddr: number, length: number): Uint8Array | null {
+    const off = this.ramOffset(paddr, length);
+    return off < 0 ? null : this.ram.slice(off, off + length);
+  }
+
+  write(paddr: number, bytes: Uint8Array): boolean {
+    const off = this.ramOffset(paddr, bytes.length);
+    if (off < 0) return false;
+    this.noteRamWrite(off, bytes.length);
+    this.ram.set(bytes, off);
+    return true;
   }
 
   /** Copy bytes into RAM (loaders, DMA). */
