@@ -85,7 +85,7 @@ export class AddressSpace implements GuestMemory {
    * Read `size` (1, 2, 4 or 8) bytes; returns the low word, high word in `hiOut[0]`.
    * Returns false if nothing is mapped there (the caller raises an access fault).
    */
-  read(paddr: number, size: number, out: Int32Array): boolean {
+  load(paddr: number, size: number, out: Int32Array): boolean {
     const off = this.ramOffset(paddr, size);
     const v = this.ramView;
     if (off >= 0) {
@@ -117,7 +117,7 @@ export class AddressSpace implements GuestMemory {
   }
 
   /** Write `size` bytes (value lo, hi). Returns false if nothing is mapped there. */
-  write(paddr: number, size: number, lo: number, hi: number): boolean {
+  store(paddr: number, size: number, lo: number, hi: number): boolean {
     const off = this.ramOffset(paddr, size);
     const v = this.ramView;
     if (off >= 0) {

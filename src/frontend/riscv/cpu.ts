@@ -247,14 +247,14 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         const alo = (lo + i) | 0;
         const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
         const p = this.physical(alo, ahi);
-        if (p < 0 || !this.bus.read(p, 1, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
+        if (p < 0 || !this.bus.load(p, 1, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
         if (i < 4) vlo |= out[0] << (8 * i);
         else vhi |= out[0] << (8 * (i - 4));
       }
       return this.extend(vlo, vhi, memop);
     }
     const p = this.physical(lo, hi);
-    if (p < 0 || !this.bus.read(p, size, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
+    if (p < 0 || !this.bus.load(p, size, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
     this.fillTlb(lo, hi, p);
     return this.extend(out[0], out[1], memop);
   }
@@ -284,11 +284,11 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         }
         addrs.push(p);
       }
-      addrs.forEach((p, i) => this.bus.write(p, 1, (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff, 0));
+      addrs.forEach((p, i) => this.bus.store(p, 1, (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff, 0));
       return;
     }
     const p = this.physical(lo, hi);
-    if (p < 0 || !this.bus.write(p, size, vlo, vhi)) {
+    if (p < 0 || !this.bus.store(p, size, vlo, vhi)) {
       this.fault(Cause.StoreAccessFault, lo, hi);
       return;
     }
