@@ -20,6 +20,10 @@ export const enum ExitCode {
   ExceptionBase = 0x10000,
 }
 
+/** Memory-op flag (beyond MemOp's size/sign bits) for a load that is the read half of a
+ * read-modify-write (AMO): it needs write permission, so it checks the write tag. */
+export const MEMOP_RMW = 8;
+
 /** Soft-TLB geometry: direct-mapped, indexed by virtual page number. */
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -61,7 +65,11 @@ export interface Runtime {
   /** CPU state: guest registers as int32 words (see the frontend's state layout). */
   readonly state: Int32Array;
   readonly ram: DataView;
-  readonly tlb: SoftTlb;
+  /**
+   * One soft TLB per MMU index (the frontend's numbering; RISC-V uses its privilege
+   * level). A block is translated for one MMU index and inlines that TLB's arrays.
+   */
+  readonly tlbs: readonly SoftTlb[];
   /** Set non-zero by a slow path or helper that raised a guest exception. */
   readonly exceptionPending: Int32Array;
   /**

@@ -2,6 +2,8 @@
 import { condNames, HelperTable, Op, Opc, opcNames, Temp, TempKind, Type } from './ir.js';
 
 const memNames = ['ub', 'uw', 'ul', 'q', 'sb', 'sw', 'sl', 'sq'];
+/** MemOp bits beyond size and sign are frontend flags (e.g. read-modify-write). */
+const memName = (aux: number) => memNames[aux & 7] + (aux & ~7 ? `+0x${(aux & ~7).toString(16)}` : '');
 
 export function tempName(t: Temp): string {
   if (t.kind === TempKind.Const) {
@@ -32,9 +34,9 @@ export function printOp(op: Op, helpers: HelperTable): string {
     case Opc.MovCond:
       return `${name}${ty} ${[...dsts, ...args].join(',')},${condNames[op.aux]}`;
     case Opc.Load:
-      return `qemu_ld${ty} ${[...dsts, ...args].join(',')},${memNames[op.aux]}`;
+      return `qemu_ld${ty} ${[...dsts, ...args].join(',')},${memName(op.aux)}`;
     case Opc.Store:
-      return `qemu_st ${args.join(',')},${memNames[op.aux]}`;
+      return `qemu_st ${args.join(',')},${memName(op.aux)}`;
     case Opc.Call:
       return `call ${helpers.list[op.aux].name},${[...dsts, ...args].join(',')}`;
     case Opc.ExtS:

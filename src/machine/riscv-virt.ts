@@ -56,6 +56,7 @@ export class RiscvVirtMachine {
       mtime: () => this.clint.mtimeNow(),
       requestExit: () => engine?.requestExit(),
       flushTranslations: () => engine?.flush(),
+      tlbFlushed: () => engine?.tlbFlushed(),
       logTrap: options.log.int ? (t) => options.logSink(t + '\n') : undefined,
     }));
     engine = this.engine = new TcgEngine(cpu, { mode, log: options.log, logSink: options.logSink });

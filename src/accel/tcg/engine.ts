@@ -18,7 +18,8 @@ import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
 import { lowerI64 } from '../../ir/lower.js';
 import { optimize } from '../../ir/optimize.js';
 import { printOps } from '../../ir/printer.js';
-import type { RiscvCpu } from '../../frontend/riscv/cpu.js';
+import { RiscvCpu } from '../../frontend/riscv/cpu.js';
+import { FLAGS_LIMIT } from '../../frontend/riscv/state.js';
 import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
 
@@ -83,6 +84,11 @@ export class TcgEngine {
     cpu.bus.onCodeWrite = (page) => this.invalidatePage(page);
   }
 
+  /** Virtual-to-physical mappings changed: the jump cache is keyed by virtual pc. */
+  tlbFlushed(): void {
+    this.jumpCache.fill(null);
+  }
+
   /** Instructions retired so far (a block counts in full unless it faults part-way). */
   get instret(): number {
     return this.instretBase + (this.sliceBudget - this.cpu.budget[0]);
@@ -125,11 +131,11 @@ export class TcgEngine {
         switch (exit) {
           case ExitCode.Chain0:
             next = tb.next0;
-            if (next === null || !next.valid) next = tb.next0 = this.lookupForChain(tb);
+            if (next === null || !next.valid) next = this.lookupForChain(tb, 0);
             break;
           case ExitCode.Chain1:
             next = tb.next1;
-            if (next === null || !next.valid) next = tb.next1 = this.lookupForChain(tb);
+            if (next === null || !next.valid) next = this.lookupForChain(tb, 1);
             break;
           case ExitCode.Lookup:
           case ExitCode.NoChain:
@@ -155,12 +161,20 @@ export class TcgEngine {
     }
   }
 
-  /** The successor of a chained exit, if it shares the source block's flags. */
-  private lookupForChain(tb: TranslatedBlock): TranslatedBlock | null {
+  /**
+   * The successor of a chained exit. It is remembered in the source block only when both
+   * share flags and a virtual page (as QEMU chains): then the link stays right across
+   * changes of the page tables, which move whole pages.
+   */
+  private lookupForChain(tb: TranslatedBlock, slot: 0 | 1): TranslatedBlock | null {
     const s = this.cpu.state;
     const flags = this.cpu.tbFlags();
-    if (flags !== tb.flags) return null;
-    return this.findBlock(s[128], s[129], flags);
+    const next = this.findBlock(s[128], s[129], flags);
+    if (next !== null && flags === tb.flags && next.pc >> 12n === tb.pc >> 12n) {
+      if (slot === 0) tb.next0 = next;
+      else tb.next1 = next;
+    }
+    return next;
   }
 
   /** Find or translate the block at pc; null if the fetch faulted (the trap is taken). */
@@ -171,15 +185,13 @@ export class TcgEngine {
       return cached;
     }
     const pc = BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
-    const phys = this.cpu.fetchPhysical(pc);
+    const phys = this.cpu.fetchPhysical(pc); // -1 leaves the fetch fault pending
     let tb: TranslatedBlock | null = null;
     if (phys >= 0) {
-      const key = phys * 16 + flags;
+      const key = phys * FLAGS_LIMIT + flags;
       const hit = this.cache.get(key);
       if (hit && hit.pc === pc) tb = hit;
       else tb = this.translate(pc, lo, hi, flags, key);
-    } else {
-      this.cpu.fetch16(pc); // records the fetch fault
     }
     if (tb === null) {
       this.cpu.exceptionPending[0] = 1;
@@ -211,7 +223,7 @@ export class TcgEngine {
       run = () => interpretBlock(prepared, cpu);
     } else {
       lowerI64(b, { mul64: cpu.helperIds.mul64 });
-      const src = generateJs(b.ops, cpu.helpers, name, { pc, insnCount: result.insnCount });
+      const src = generateJs(b.ops, cpu.helpers, name, { pc, insnCount: result.insnCount }, RiscvCpu.mmuIndexFromFlags(flags));
       if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
       const fn: TbFunction = compileJs(src, cpu);
       run = fn;

@@ -14,7 +14,7 @@
  * pc is known without a JS throw.
  */
 import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind } from '../../ir/ir.js';
-import { ExitCode, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
+import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
 
 export type TbFunction = () => number;
 
@@ -73,6 +73,8 @@ export function generateJs(
   name: string,
   /** The block's own start pc and instruction count, to keep self-loops inside. */
   self?: { pc: bigint; insnCount: number },
+  /** Which of the runtime's soft TLBs this block's memory accesses use. */
+  mmuIndex = 0,
 ): GeneratedSource {
   const body: string[] = [];
   const temps = new Set<number>();
@@ -187,7 +189,8 @@ export function generateJs(
   const prologue = [
     `"use strict";`,
     `const s = rt.state, dv = rt.ram, X = rt.exceptionPending, R = rt.retHi, B = rt.budget;`,
-    `const TRL = rt.tlb.readLo, TRH = rt.tlb.readHi, TWL = rt.tlb.writeLo, TWH = rt.tlb.writeHi, TO = rt.tlb.ramOffset;`,
+    `const T = rt.tlbs[${mmuIndex}];`,
+    `const TRL = T.readLo, TRH = T.readHi, TWL = T.writeLo, TWH = T.writeHi, TO = T.ramOffset;`,
     `const ldSlow = rt.loadSlow.bind(rt), stSlow = rt.storeSlow.bind(rt), shl64 = lib.shl64, shr64 = lib.shr64, sar64 = lib.sar64;`,
     ...[...usedHelpers].map((i) => `const H${i} = rt.helpers[${i}].fn; // ${helpers[i].name}`),
   ];
@@ -230,12 +233,13 @@ function genLoad(op: Op, d: string, d2: string, a: string[], exc: (i: number) =>
   const [al, ah] = a;
   const mop = op.aux;
   const size = 1 << (mop & MemOp.SizeMask);
-  const hit = tlbHit('TRL', 'TRH', al, ah, size);
+  // The read half of a read-modify-write needs write permission: test the write tag.
+  const hit = mop & MEMOP_RMW ? tlbHit('TWL', 'TWH', al, ah, size) : tlbHit('TRL', 'TRH', al, ah, size);
   const slow = `${d} = ldSlow(${al}, ${ah}, ${mop}, ${op.aux2}); ${exc(op.aux2)}`;
   if (size === 8) {
     return `if ${hit} { to = TO[ti] + (${al} & ${PAGE_SIZE - 1}); ${d} = dv.getInt32(to, true); ${d2} = dv.getInt32(to + 4, true); } else { ${slow} ${d2} = R[0]; }`;
   }
-  return `if ${hit} ${d} = dv.${loadFn[mop]}(TO[ti] + (${al} & ${PAGE_SIZE - 1}), true); else { ${slow} }`;
+  return `if ${hit} ${d} = dv.${loadFn[mop & 7]}(TO[ti] + (${al} & ${PAGE_SIZE - 1}), true); else { ${slow} }`;
 }
 
 function genStore(op: Op, a: string[], exc: (i: number) => string): string {

@@ -9,13 +9,13 @@
  */
 import { HelperTable, Temp, TempKind, Type } from '../../ir/ir.js';
 import {
-  ExitCode, PAGE_SIZE, Runtime, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, flushSoftTlb,
+  ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, flushSoftTlb,
 } from '../../backend/runtime.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import { fpu } from '../../fpu/softfloat.js';
 import { createRiscvHelpers, HelperIds, SystemHelperHost } from './helpers.js';
 import {
-  Cause, F_BASE, FLAGS_FS_SHIFT, FRM, FsState, LOAD_RES, LOAD_VAL, PC, Priv, STATE_WORDS, X_BASE,
+  Cause, F_BASE, FLAGS_FS_SHIFT, FLAGS_MMU_MASK, FLAGS_MMU_SHIFT, FRM, FsState, LOAD_RES, LOAD_VAL, PC, Priv, STATE_WORDS, X_BASE,
 } from './state.js';
 import { RiscvGlobals, RiscvTranslatorImpl, TranslationResult, InsnFetcher } from './translate.js';
 
@@ -44,6 +44,18 @@ const MSTATUS_WRITABLE = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE
   MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
 const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |
   MSTATUS_SD | (3n << 32n);
+
+/** Page-table entry bits. */
+const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
+
+const enum Access {
+  Load = 0,
+  Store = 1,
+  Fetch = 2,
+}
+
+/** The soft-TLB (MMU) index for data accesses at a privilege level: the level itself. */
+const mmuIndexOf = (priv: Priv): number => priv;
 
 /** Interrupt numbers (mip/mie bits). */
 export const enum Irq {
@@ -75,6 +87,8 @@ export interface CpuHooks {
   requestExit(): void;
   /** Drop every translated block (fence.i is not needed: stores invalidate). */
   flushTranslations(): void;
+  /** Virtual-to-physical mappings changed: forget pc-keyed shortcuts (jump cache). */
+  tlbFlushed?(): void;
   /** Log a trap when -d int is on. */
   logTrap?(text: string): void;
 }
@@ -83,7 +97,8 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   readonly stateBuffer = new ArrayBuffer(STATE_WORDS * 4);
   readonly state = new Int32Array(this.stateBuffer);
   readonly ram: DataView;
-  readonly tlb: SoftTlb = createSoftTlb();
+  /** Soft TLBs by MMU index (= the data-access privilege: 0 U, 1 S, 3 M). */
+  readonly tlbs: SoftTlb[] = [createSoftTlb(), createSoftTlb(), createSoftTlb(), createSoftTlb()];
   readonly exceptionPending = new Int32Array(1);
   readonly budget = new Int32Array(1);
   readonly retHi = new Int32Array(1);
@@ -183,11 +198,22 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return this.mstatusBits;
   }
   set mstatus(v: bigint) {
+    const changed = this.mstatusBits ^ v;
     this.mstatusBits = v;
     this.updateFlags();
+    // Cached translations depend on SUM and MXR (and, under MPRV, on MPP).
+    if (changed & (MSTATUS_SUM | MSTATUS_MXR)) this.flushTlb();
   }
   private updateFlags(): void {
-    this.flagsCache = this.privLevel | (Number((this.mstatusBits & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT);
+    this.flagsCache =
+      this.privLevel |
+      (Number((this.mstatusBits & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT) |
+      (mmuIndexOf(this.dataPriv()) << FLAGS_MMU_SHIFT);
+  }
+
+  /** MMU index of the current translation flags (the TLB generated code inlines). */
+  static mmuIndexFromFlags(flags: number): number {
+    return (flags & FLAGS_MMU_MASK) >> FLAGS_MMU_SHIFT;
   }
 
   /** Translation flags: everything the translator reads from the CPU mode. */
@@ -201,66 +227,176 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   // ---- memory -------------------------------------------------------------------------------
 
-  /** Translate a virtual address; -1 if it cannot be accessed. Paging is not implemented yet. */
-  private physical(lo: number, hi: number): number {
-    // Physical addresses are below 2^56; keep to what a JS number holds exactly.
-    if (hi < 0 || hi >= 0x200000) return -1;
-    return hi * 0x100000000 + (lo >>> 0);
+  /** The privilege level data accesses use: MPP when mstatus.MPRV is set in M-mode. */
+  private dataPriv(): Priv {
+    if (this.privLevel === Priv.M && this.mstatusBits & MSTATUS_MPRV) {
+      return Number((this.mstatusBits & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) as Priv;
+    }
+    return this.privLevel;
   }
 
-  /** Record a RAM page in the soft TLB (reads always; writes unless the page holds code). */
-  private fillTlb(lo: number, hi: number, paddr: number): void {
+  /**
+   * Translate virtual address (lo, hi) for an access at privilege `priv`: returns the
+   * physical address, or -1 with the fault left in pendingCause/pendingTval.
+   * Sv39/Sv48 walks per the privileged spec 4.3-4.5, with hardware A/D updates.
+   */
+  private translateAddress(lo: number, hi: number, access: Access, priv: Priv, probe = false): number {
+    const mode = Number(this.satp >> 60n);
+    const vaddr = BigInt.asUintN(64, big(lo, hi));
+    const faultCause = access === Access.Fetch ? Cause.InsnPageFault : access === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
+    if (priv === Priv.M || mode === 0) {
+      // Bare: physical addresses are below 2^56; keep to what a JS number holds exactly.
+      if (hi < 0 || hi >= 0x200000) return this.accessFault(access, vaddr);
+      return hi * 0x100000000 + (lo >>> 0);
+    }
+    const levels = mode === 8 ? 3 : 4;
+    const vaBits = 12 + 9 * levels;
+    // The upper bits must all equal bit vaBits-1 (a canonical address).
+    const top = vaddr >> BigInt(vaBits - 1);
+    if (top !== 0n && top !== (1n << BigInt(65 - vaBits)) - 1n) return this.pageFault(faultCause, vaddr);
+    const sum = (this.mstatusBits & MSTATUS_SUM) !== 0n;
+    const mxr = (this.mstatusBits & MSTATUS_MXR) !== 0n;
+    let table = Number(this.satp & 0xfffffffffffn) * PAGE_SIZE;
+    const out = this.scratch;
+    for (let level = levels - 1; level >= 0; level--) {
+      const vpn = Number((vaddr >> BigInt(12 + 9 * level)) & 0x1ffn);
+      const pteAddr = table + vpn * 8;
+      if (!this.bus.load(pteAddr, 8, out) || this.bus.ramOffset(pteAddr, 8) < 0) return this.accessFault(access, vaddr);
+      const pteLo = out[0];
+      const pteHi = out[1];
+      if (!(pteLo & PTE_V) || (!(pteLo & PTE_R) && pteLo & PTE_W) || pteHi >>> 22 !== 0) {
+        return this.pageFault(faultCause, vaddr); // invalid, W without R, or reserved bits set
+      }
+      // PPN (bits 53:10) as a number of pages: low 22 bits from pteLo, the rest from pteHi.
+      const ppn = (pteLo >>> 10) + (pteHi & 0x3fffff) * 0x400000;
+      if (!(pteLo & (PTE_R | PTE_X))) {
+        table = ppn * PAGE_SIZE; // pointer to the next level
+        continue;
+      }
+      // A leaf: check permissions.
+      if (priv === Priv.U ? !(pteLo & PTE_U) : pteLo & PTE_U && (access === Access.Fetch || !sum)) {
+        return this.pageFault(faultCause, vaddr);
+      }
+      const ok =
+        access === Access.Fetch ? pteLo & PTE_X : access === Access.Load ? pteLo & PTE_R || (mxr && pteLo & PTE_X) : pteLo & PTE_W;
+      if (!ok) return this.pageFault(faultCause, vaddr);
+      // A superpage's PPN must be aligned to its size.
+      const span = 2 ** (9 * level);
+      if (ppn % span !== 0) return this.pageFault(faultCause, vaddr);
+      // Hardware A/D update (QEMU does the same): set A, and D on a store.
+      const want = PTE_A | (access === Access.Store ? PTE_D : 0);
+      if ((pteLo & want) !== want) {
+        if (probe) return -1; // a probe never changes the tables
+        this.bus.store(pteAddr, 4, pteLo | want, 0);
+      }
+      const pageInSpan = Number((vaddr >> 12n) % BigInt(span));
+      return (ppn + pageInSpan) * PAGE_SIZE + (lo & (PAGE_SIZE - 1));
+    }
+    return this.pageFault(faultCause, vaddr);
+  }
+
+  private pageFault(cause: Cause, vaddr: bigint): number {
+    this.pendingCause = cause;
+    this.pendingTval = vaddr;
+    return -1;
+  }
+
+  private accessFault(access: Access, vaddr: bigint): number {
+    this.pendingCause =
+      access === Access.Fetch ? Cause.InsnAccessFault : access === Access.Load ? Cause.LoadAccessFault : Cause.StoreAccessFault;
+    this.pendingTval = vaddr;
+    return -1;
+  }
+
+  /**
+   * Record a RAM page in the soft TLB of MMU index `mmu`. Reads need R (or X with MXR);
+   * writes need W and an already-set D bit (so the first store walks and sets it) and a
+   * page without translated code. The walk just done decided the permissions, so the
+   * caller passes what it proved.
+   */
+  private fillTlb(mmu: number, lo: number, hi: number, paddr: number, writable: boolean): void {
     if (!this.bus.isRamPage(paddr)) return;
+    const tlb = this.tlbs[mmu];
     const i = (lo >>> 12) & TLB_MASK;
     const pageOff = paddr - this.bus.ramBase - (paddr % PAGE_SIZE);
     const tag = lo & -PAGE_SIZE;
-    this.tlb.readLo[i] = tag;
-    this.tlb.readHi[i] = hi;
-    this.tlb.ramOffset[i] = pageOff;
+    tlb.readLo[i] = tag;
+    tlb.readHi[i] = hi;
+    tlb.ramOffset[i] = pageOff;
     const code = this.bus.codePages[pageOff / PAGE_SIZE] !== 0;
-    this.tlb.writeLo[i] = code ? TLB_INVALID : tag;
-    this.tlb.writeHi[i] = hi;
+    tlb.writeLo[i] = code || !writable ? TLB_INVALID : tag;
+    tlb.writeHi[i] = hi;
   }
 
   /** Forget write permission for a RAM page that now holds translated code. */
   protectCodePage(ramPage: number): void {
     const off = ramPage * PAGE_SIZE;
-    for (let i = 0; i < TLB_SIZE; i++) if (this.tlb.ramOffset[i] === off) this.tlb.writeLo[i] = TLB_INVALID;
+    for (const tlb of this.tlbs) {
+      for (let i = 0; i < TLB_SIZE; i++) if (tlb.ramOffset[i] === off) tlb.writeLo[i] = TLB_INVALID;
+    }
   }
 
+  /** Drop every cached translation (satp, sfence.vma, changes of SUM/MXR/MPRV). */
   flushTlb(): void {
-    flushSoftTlb(this.tlb);
+    for (const tlb of this.tlbs) flushSoftTlb(tlb);
+    this.hooks.tlbFlushed?.();
   }
 
-  private fault(cause: Cause, lo: number, hi: number): number {
-    this.raise(cause, lo, hi);
+  private fault(): number {
+    this.exceptionPending[0] = 1;
     return 0;
+  }
+
+  /** Can the soft TLB let stores through for this page without another walk? */
+  private writableWithoutWalk(lo: number, hi: number, priv: Priv): boolean {
+    if (priv === Priv.M || this.satp >> 60n === 0n) return true;
+    // Probe a store translation without touching A/D: only a page already dirty and
+    // writable may take stores without a walk (the first store must set D).
+    const saveCause = this.pendingCause;
+    const saveTval = this.pendingTval;
+    const ok = this.translateAddress(lo, hi, Access.Store, priv, true) >= 0;
+    this.pendingCause = saveCause;
+    this.pendingTval = saveTval;
+    return ok;
   }
 
   loadSlow(lo: number, hi: number, memop: number, _insnIndex: number): number {
     const size = 1 << (memop & 3);
+    const access = memop & MEMOP_RMW ? Access.Store : Access.Load;
+    const priv = this.dataPriv();
     const out = this.scratch;
     if ((lo & (PAGE_SIZE - 1)) > PAGE_SIZE - size) {
-      // Crosses a page: assemble from bytes so each page is checked on its own.
+      // Crosses a page: assemble from bytes so each page is translated on its own.
       let vlo = 0, vhi = 0;
       for (let i = 0; i < size; i++) {
         const alo = (lo + i) | 0;
         const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-        const p = this.physical(alo, ahi);
-        if (p < 0 || !this.bus.load(p, 1, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
+        const p = this.translateAddress(alo, ahi, access, priv);
+        if (p < 0) return this.fault();
+        if (!this.bus.load(p, 1, out)) return this.accessFault(access, BigInt.asUintN(64, big(alo, ahi))), this.fault();
         if (i < 4) vlo |= out[0] << (8 * i);
         else vhi |= out[0] << (8 * (i - 4));
       }
       return this.extend(vlo, vhi, memop);
     }
-    const p = this.physical(lo, hi);
-    if (p < 0 || !this.bus.load(p, size, out)) return this.fault(Cause.LoadAccessFault, lo, hi);
-    this.fillTlb(lo, hi, p);
-    return this.extend(out[0], out[1], memop);
+    const p = this.translateAddress(lo, hi, access, priv);
+    if (p < 0) {
+      // QEMU 7.2 reports an AMO to unmapped memory as a load access fault (cause 5).
+      if (this.pendingCause === Cause.StoreAccessFault) this.pendingCause = Cause.LoadAccessFault;
+      return this.fault();
+    }
+    if (!this.bus.load(p, size, out)) {
+      // QEMU 7.2 reports an AMO to unmapped memory as a load access fault (cause 5).
+      this.accessFault(Access.Load, BigInt.asUintN(64, big(lo, hi)));
+      return this.fault();
+    }
+    const vlo = out[0], vhi = out[1]; // the store probe below walks tables through `out`
+    this.fillTlb(mmuIndexOf(priv), lo, hi, p, access === Access.Store || this.writableWithoutWalk(lo, hi, priv));
+    return this.extend(vlo, vhi, memop);
   }
 
   private extend(vlo: number, vhi: number, memop: number): number {
-    switch (memop) {
+    switch (memop & 7) {
       case 0: return vlo & 0xff;
       case 1: return vlo & 0xffff;
       case 4: return (vlo << 24) >> 24;
@@ -272,14 +408,21 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   storeSlow(vlo: number, vhi: number, lo: number, hi: number, memop: number, _insnIndex: number): void {
     const size = 1 << (memop & 3);
+    const priv = this.dataPriv();
     if ((lo & (PAGE_SIZE - 1)) > PAGE_SIZE - size) {
+      // Translate every byte before writing any, so a fault leaves memory untouched.
       const addrs: number[] = [];
       for (let i = 0; i < size; i++) {
         const alo = (lo + i) | 0;
         const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
-        const p = this.physical(alo, ahi);
-        if (p < 0 || (this.bus.ramOffset(p, 1) < 0 && !this.bus.findMmio(p))) {
-          this.fault(Cause.StoreAccessFault, lo, hi);
+        const p = this.translateAddress(alo, ahi, Access.Store, priv);
+        if (p < 0) {
+          this.fault();
+          return;
+        }
+        if (this.bus.ramOffset(p, 1) < 0 && !this.bus.findMmio(p)) {
+          this.accessFault(Access.Store, BigInt.asUintN(64, big(alo, ahi)));
+          this.fault();
           return;
         }
         addrs.push(p);
@@ -287,31 +430,33 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       addrs.forEach((p, i) => this.bus.store(p, 1, (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff, 0));
       return;
     }
-    const p = this.physical(lo, hi);
-    if (p < 0 || !this.bus.store(p, size, vlo, vhi)) {
-      this.fault(Cause.StoreAccessFault, lo, hi);
+    const p = this.translateAddress(lo, hi, Access.Store, priv);
+    if (p < 0) {
+      this.fault();
       return;
     }
-    this.fillTlb(lo, hi, p);
+    if (!this.bus.store(p, size, vlo, vhi)) {
+      this.accessFault(Access.Store, BigInt.asUintN(64, big(lo, hi)));
+      this.fault();
+      return;
+    }
+    this.fillTlb(mmuIndexOf(priv), lo, hi, p, true);
   }
 
   /** Instruction fetch for the translator: a halfword, or -1 (the fault is left pending). */
   fetch16(vaddr: bigint): number {
-    const lo = lo32(vaddr);
-    const hi = hi32(vaddr);
-    const p = this.physical(lo, hi);
+    const p = this.fetchPhysical(vaddr);
     const off = p < 0 ? -1 : this.bus.ramOffset(p, 2);
     if (off < 0) {
-      this.pendingCause = Cause.InsnAccessFault;
-      this.pendingTval = BigInt.asUintN(64, vaddr);
+      if (p >= 0) this.accessFault(Access.Fetch, BigInt.asUintN(64, vaddr));
       return -1;
     }
     return this.ram.getUint16(off, true);
   }
 
-  /** Physical address of an instruction fetch at pc, or -1. */
+  /** Physical address of an instruction fetch at pc, or -1 with the fault pending. */
   fetchPhysical(vaddr: bigint): number {
-    return this.physical(lo32(vaddr), hi32(vaddr));
+    return this.translateAddress(lo32(vaddr), hi32(vaddr), Access.Fetch, this.privLevel);
   }
 
   // ---- helpers called from generated code ---------------------------------------------------------
@@ -498,7 +643,10 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         // WARL: only Bare, Sv39, Sv48 and Sv57 are accepted; other modes leave satp alone.
         // Translation through satp arrives with the system-emulation work.
         const mode = v >> 60n;
-        if (mode === 0n || mode === 8n || mode === 9n || mode === 10n) this.satp = v;
+        if (mode === 0n || mode === 8n || mode === 9n || mode === 10n) {
+          this.satp = v;
+          this.flushTlb();
+        }
         return true;
       }
       case 0x300: {

@@ -6,7 +6,7 @@
  */
 import { IrBuilder, Label } from '../../ir/builder.js';
 import { Cond, HelperTable, MemOp, Temp, Type } from '../../ir/ir.js';
-import { ExitCode } from '../../backend/runtime.js';
+import { ExitCode, MEMOP_RMW } from '../../backend/runtime.js';
 import {
   ArgAtomic, ArgB, ArgCsr, ArgEmpty, ArgFence, ArgI, ArgJ, ArgR, ArgR2, ArgR2Rm, ArgR4Rm, ArgRRm,
   ArgS, ArgSfenceVma, ArgShift, ArgU, RiscvTranslator, decode16, decode32,
@@ -400,7 +400,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
     const fail = b.newLabel();
     b.brcond(Cond.NE, addr, this.g.loadRes, fail);
     // Like QEMU, succeed only if memory still holds the value LR saw (compare-and-swap).
-    const cur = b.load(Type.I64, addr, wide ? MemOp.Q : MemOp.SL);
+    const cur = b.load(Type.I64, addr, (wide ? MemOp.Q : MemOp.SL) | MEMOP_RMW);
     b.brcond(Cond.NE, cur, this.g.loadVal, fail);
     b.store(value, addr, wide ? MemOp.Q : MemOp.UL);
     b.assign(result, this.c64(0));
@@ -418,11 +418,11 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
     // store/AMO (cause 6); we match the reference implementation.
     this.checkAligned(addr, wide ? 8 : 4, Cause.LoadMisaligned);
     if (wide) {
-      const old = b.load(Type.I64, addr, MemOp.Q);
+      const old = b.load(Type.I64, addr, MemOp.Q | MEMOP_RMW);
       b.store(op(old, this.x(a.rs2)), addr, MemOp.Q);
       this.setX(a.rd, old);
     } else {
-      const old = b.load(Type.I32, addr, MemOp.SL);
+      const old = b.load(Type.I32, addr, MemOp.SL | MEMOP_RMW);
       b.store(op(old, b.lo32(this.x(a.rs2))), addr, MemOp.UL);
       this.setX(a.rd, this.sext32(old));
     }
