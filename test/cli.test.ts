@@ -98,12 +98,13 @@ describe('parseCommandLine: QEMU spellings', () => {
     expect((await parseRun(['-kernel', kernel, '-append', '-v'])).options.append).toBe('-v');
   });
 
-  it('defaults: virt, 128 MiB, no firmware, no logging, plain stdio', async () => {
+  it('defaults: virt, 128 MiB, built-in firmware, no logging, plain stdio', async () => {
     const cl = await parseRun([]);
     expect(cl.options.machine).toBe('virt');
     expect(cl.options.ramSize).toBe(128 * 2 ** 20);
-    expect(cl.options.bios).toBe('none');
+    expect(cl.options.bios).toBe('default');
     expect(cl.options.kernel).toBeUndefined();
+    expect(cl.options.drives).toEqual([]);
     expect(cl.options.log).toEqual({ inAsm: false, op: false, outAsm: false, int: false });
     expect(cl.serial).toEqual({ kind: 'stdio', mux: false });
     expect(cl.cpu).toEqual({ model: 'rv64', props: {} });

@@ -14,7 +14,8 @@
  */
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { UserError, type LogOptions, type MachineOptions } from '../machine/options.js';
+import { UserError, type DriveOptions, type LogOptions, type MachineOptions } from '../machine/options.js';
+import { openRawFile } from '../block/node-file.js';
 import { runMachine, type RunStats } from '../machine/run.js';
 import { attachStdioTerminal } from './terminal.js';
 
@@ -102,6 +103,15 @@ const OPTIONS: readonly OptionSpec[] = [
   { names: ['bios'], arg: 'file', help: "set the firmware image ('none': start at the kernel directly)" },
   { names: ['kernel'], arg: 'file', help: 'use the ELF or raw binary file as kernel image' },
   { names: ['append'], arg: 'cmdline', help: 'use cmdline as kernel command line' },
+  { names: ['initrd'], arg: 'file', help: 'use file as initial ram disk' },
+  { names: ['dtb'], arg: 'file', help: 'use file as device tree image' },
+  {
+    names: ['drive'],
+    arg: 'file=f[,format=raw][,if=virtio|none][,id=name][,readonly=on]',
+    help: 'use f as a disk image (virtio-blk)',
+  },
+  { names: ['device'], arg: 'virtio-blk-device,drive=id', help: "add a device ('-device help' for a list)" },
+  { names: ['no-reboot'], help: 'exit instead of rebooting' },
   { names: ['nographic'], help: 'no display: serial console on stdio, multiplexed (Ctrl-A h for help)' },
   { names: ['serial'], arg: 'dev', help: 'redirect the serial port to stdio, mon:stdio, null, none or file:path' },
   { names: ['d'], arg: 'item1,...', help: "enable logging of specified items ('-d help' for a list)" },
@@ -212,6 +222,12 @@ interface ParsedFlags {
   bios?: string;
   kernel?: string;
   append?: string;
+  initrd?: string;
+  dtb?: string;
+  drive: string[];
+  device: string[];
+  /** commander turns --no-reboot into reboot: false. */
+  reboot?: boolean;
   nographic?: boolean;
   serial: string[];
   d?: string;
@@ -230,7 +246,7 @@ function parseWithCommander(raw: readonly RawOption[]): { flags: ParsedFlags; sp
   for (const o of OPTIONS) {
     const flag = `--${o.names[0]}`;
     if (o.arg === undefined) program.option(flag, o.help);
-    else if (o.names[0] === 'serial') {
+    else if (o.names[0] === 'serial' || o.names[0] === 'drive' || o.names[0] === 'device') {
       program.option(`${flag} <value>`, o.help, (v: string, prev: string[]) => [...prev, v], [] as string[]);
     } else program.option(`${flag} <value>`, o.help);
   }
@@ -398,14 +414,21 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   const serial = parseSerial(flags.serial, nographic, sp('serial'));
   if (flags.D !== undefined && flags.D === '') throw new UserError(`${sp('D')}: empty file name`);
 
-  let bios: MachineOptions['bios'] = 'none';
-  if (flags.bios !== undefined && flags.bios !== 'none' && flags.bios !== 'default') {
-    bios = await readInputFile(sp('bios'), flags.bios);
-  }
+  if (flags.device.includes('help') || flags.device.includes('?')) return { action: 'print', text: deviceHelpText() };
+  // No -bios means the built-in SBI firmware (QEMU would load OpenSBI here).
+  let bios: MachineOptions['bios'] = 'default';
+  if (flags.bios === 'none') bios = 'none';
+  else if (flags.bios !== undefined && flags.bios !== 'default') bios = await readInputFile(sp('bios'), flags.bios);
   const kernel = flags.kernel === undefined ? undefined : await readInputFile(sp('kernel'), flags.kernel);
   if (flags.append !== undefined && kernel === undefined) {
     throw new UserError(`${sp('append')} only allowed with -kernel option`);
   }
+  if (flags.initrd !== undefined && kernel === undefined) {
+    throw new UserError(`${sp('initrd')} only allowed with -kernel option`);
+  }
+  const initrd = flags.initrd === undefined ? undefined : await readInputFile(sp('initrd'), flags.initrd);
+  const dtb = flags.dtb === undefined ? undefined : await readInputFile(sp('dtb'), flags.dtb);
+  const driveSpecs = resolveDrives(flags.drive, flags.device, sp('drive'), sp('device'));
 
   // Everything is valid: now create output files.
   let logSink: (text: string) => void = io.stderr;
@@ -421,10 +444,110 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
     serialOut = (bytes) => void fs.writeSync(fd, bytes);
   }
 
-  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut };
+  const drives: DriveOptions[] = [];
+  for (const d of driveSpecs) {
+    if (d.probed) io.stderr(probedRawWarning(d.file));
+    drives.push({ name: d.file, backend: await openRawFile(d.file, { readOnly: d.readOnly }) });
+  }
+
+  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives };
   if (kernel) options.kernel = kernel;
+  if (initrd) options.initrd = initrd;
+  if (dtb) options.dtb = dtb;
   if (flags.append !== undefined) options.append = flags.append;
+  if (flags.reboot === false) options.noReboot = true;
   return { action: 'run', options, serial, nographic, cpu };
+}
+
+interface DriveSpec {
+  file: string;
+  readOnly: boolean;
+  /** No format= given: probed (QEMU warns about probed raw images). */
+  probed: boolean;
+}
+
+function probedRawWarning(file: string): string {
+  return (
+    `qemu-ts: warning: Image format was not specified for '${oneLine(file)}' and probing guessed raw.\n` +
+    `         Automatically detecting the format is dangerous for raw images, write operations on block 0 will be restricted.\n` +
+    `         Specify the 'raw' format explicitly to remove the restrictions.\n`
+  );
+}
+
+function deviceHelpText(): string {
+  return 'Storage devices:\nname "virtio-blk-device", bus virtio-bus\n';
+}
+
+/**
+ * -drive and -device, in QEMU's two spellings: `-drive file=f,if=virtio` attaches a disk
+ * directly; `-drive file=f,if=none,id=d0 -device virtio-blk-device,drive=d0` names a
+ * backend and attaches it with -device. Returns the disks in attachment order.
+ */
+function resolveDrives(drives: readonly string[], devices: readonly string[], spDrive: string, spDevice: string): DriveSpec[] {
+  const direct: DriveSpec[] = [];
+  const byId = new Map<string, DriveSpec & { used: boolean }>();
+  for (const text of drives) {
+    const bad = (why: string): never => {
+      throw new UserError(`${spDrive} ${oneLine(text)}: ${why}`);
+    };
+    const kv = new Map<string, string>();
+    for (const part of text.split(',')) {
+      const eq = part.indexOf('=');
+      if (eq < 0) bad(`parameter '${oneLine(part)}' needs a value (key=value)`);
+      const key = part.slice(0, eq);
+      if (kv.has(key)) bad(`parameter '${oneLine(key)}' given twice`);
+      kv.set(key, part.slice(eq + 1));
+    }
+    for (const key of kv.keys()) {
+      if (!['file', 'format', 'if', 'id', 'readonly', 'media', 'cache'].includes(key)) {
+        bad(`invalid parameter '${oneLine(key)}'`);
+      }
+    }
+    const file = kv.get('file');
+    if (!file) return bad("'file' is required");
+    const format = kv.get('format');
+    if (format !== undefined && format !== 'raw') {
+      bad(format === 'qcow2' ? "format 'qcow2' is not supported yet" : `unknown driver '${oneLine(format)}'`);
+    }
+    const iface = kv.get('if') ?? 'virtio';
+    if (iface !== 'virtio' && iface !== 'none') bad(`interface '${oneLine(iface)}' is not supported (use if=virtio or if=none)`);
+    const ro = kv.get('readonly') ?? 'off';
+    if (!['on', 'off'].includes(ro)) bad(`readonly expects 'on' or 'off'`);
+    const media = kv.get('media') ?? 'disk';
+    if (media !== 'disk') bad(`media '${oneLine(media)}' is not supported`);
+    const spec: DriveSpec = { file, readOnly: ro === 'on', probed: format === undefined };
+    const id = kv.get('id');
+    if (iface === 'none') {
+      if (!id) bad("if=none needs an id= for -device to refer to");
+      if (byId.has(id!)) bad(`duplicate drive id '${oneLine(id!)}'`);
+      byId.set(id!, { ...spec, used: false });
+    } else {
+      direct.push(spec);
+    }
+  }
+  const attached: DriveSpec[] = [...direct];
+  for (const text of devices) {
+    const [name, ...props] = text.split(',');
+    if (name !== 'virtio-blk-device') {
+      if (name === 'virtio-blk-pci' || name === 'virtio-blk') {
+        throw new UserError(`${spDevice} ${oneLine(text)}: '${name}' needs PCI, which the virt board does not have yet; use virtio-blk-device`);
+      }
+      throw new UserError(`${spDevice} ${oneLine(text)}: '${oneLine(name ?? '')}' is not a valid device model name ('-device help' lists them)`);
+    }
+    let driveId: string | undefined;
+    for (const p of props) {
+      const [k, v] = p.split('=');
+      if (k === 'drive' && v) driveId = v;
+      else throw new UserError(`${spDevice} ${oneLine(text)}: property '${oneLine(k ?? '')}' not found`);
+    }
+    if (!driveId) throw new UserError(`${spDevice} ${oneLine(text)}: drive property not set`);
+    const d = byId.get(driveId);
+    if (!d) throw new UserError(`${spDevice} ${oneLine(text)}: Property 'virtio-blk-device.drive' can't find value '${oneLine(driveId)}'`);
+    if (d.used) throw new UserError(`${spDevice} ${oneLine(text)}: drive '${oneLine(driveId)}' is already in use`);
+    d.used = true;
+    attached.push(d);
+  }
+  return attached;
 }
 
 function oneLine(text: string): string {

@@ -171,6 +171,12 @@ export class Clint implements MmioOps {
     }
   }
 
+  /** Set a hart's mtimecmp in one step (the built-in SBI's set_timer). */
+  setTimecmp(hart: number, value: bigint): void {
+    this.harts[hart]!.mtimecmp = BigInt.asUintN(64, value);
+    this.updateTimer(hart);
+  }
+
   private updateAllTimers(): void {
     for (let i = 0; i < this.harts.length; i++) this.updateTimer(i);
   }

@@ -188,6 +188,20 @@ export class Uart16550 implements MmioOps {
   }
 
   /** Bytes received from the host that the guest has not read yet (FIFO + queue). */
+  /**
+   * Take one byte of host input past the register interface (firmware consoles such
+   * as the SBI's legacy getchar share the UART's input); -1 when there is none.
+   */
+  takeHostByte(): number {
+    if (this.rxFifo.length > 0) {
+      const b = this.rxFifo.shift();
+      this.refillRx();
+      this.updateIrq();
+      return b;
+    }
+    return this.hostQueue.length > 0 ? this.hostQueue.shift() : -1;
+  }
+
   pendingInput(): number {
     return this.rxFifo.length + this.hostQueue.length;
   }

@@ -1,3 +1,5 @@
+import type { BlockBackend } from '../block/backend.js';
+
 /** What a board needs to start, independent of where it came from (CLI, embedding API, web page). */
 export interface LogOptions {
   /** -d in_asm: guest disassembly of each translated block. */
@@ -15,12 +17,23 @@ export interface MachineOptions {
   machine: string;
   /** RAM size in bytes (`-m`). */
   ramSize: number;
-  /** `-bios none`, or the bytes of a firmware image. */
-  bios: 'none' | { path: string; data: Uint8Array };
+  /**
+   * Firmware: 'default' is the built-in SBI (the kernel starts in S-mode), 'none' runs
+   * -kernel bare-metal in M-mode, or the bytes of a firmware image such as OpenSBI.
+   */
+  bios: 'none' | 'default' | ImageFile;
   /** `-kernel`: file name (for messages) and contents. */
-  kernel?: { path: string; data: Uint8Array };
+  kernel?: ImageFile;
+  /** `-initrd` */
+  initrd?: ImageFile;
+  /** `-dtb`: a device tree to use instead of the generated one. */
+  dtb?: ImageFile;
   /** `-append` */
   append?: string;
+  /** Disks, in the order they are attached to virtio-mmio slots. */
+  drives?: DriveOptions[];
+  /** `-no-reboot`: a guest reboot ends the run (status 0) instead of restarting. */
+  noReboot?: boolean;
   log: LogOptions;
   /** Where -d output goes (stderr, or the -D file). */
   logSink: (text: string) => void;
@@ -34,6 +47,20 @@ export interface MachineOptions {
   attachConsole?: (input: (bytes: Uint8Array) => void, quit: () => void) => () => void;
   /** Derive time from the instruction count instead of the host clock. */
   deterministic?: boolean;
+}
+
+export interface ImageFile {
+  path: string;
+  data: Uint8Array;
+}
+
+export interface DriveOptions {
+  /** Name for messages (the file name, or the drive id). */
+  name: string;
+  /** The opened image: raw file, qcow2, memory... */
+  backend: BlockBackend;
+  /** Serial number the guest sees (virtio-blk GET_ID). */
+  serial?: string;
 }
 
 /** A user error: printed as one line, no stack trace, non-zero exit. */

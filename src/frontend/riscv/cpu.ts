@@ -89,6 +89,12 @@ export interface CpuHooks {
   flushTranslations(): void;
   /** Virtual-to-physical mappings changed: forget pc-keyed shortcuts (jump cache). */
   tlbFlushed?(): void;
+  /**
+   * A trap that would enter M-mode, offered to firmware emulated on the host (the
+   * built-in SBI). Returning true means it was handled and the hart continues at
+   * whatever pc the handler set.
+   */
+  machineTrap?(cause: number, interrupt: boolean, epc: bigint, tval: bigint): boolean;
   /** Log a trap when -d int is on. */
   logTrap?(text: string): void;
 }
@@ -238,7 +244,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   /**
    * Translate virtual address (lo, hi) for an access at privilege `priv`: returns the
    * physical address, or -1 with the fault left in pendingCause/pendingTval.
-   * Sv39/Sv48 walks per the privileged spec 4.3-4.5, with hardware A/D updates.
+   * Sv39/Sv48/Sv57 walks per the privileged spec 4.3-4.6, with hardware A/D updates.
    */
   private translateAddress(lo: number, hi: number, access: Access, priv: Priv, probe = false): number {
     const mode = Number(this.satp >> 60n);
@@ -249,7 +255,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       if (hi < 0 || hi >= 0x200000) return this.accessFault(access, vaddr);
       return hi * 0x100000000 + (lo >>> 0);
     }
-    const levels = mode === 8 ? 3 : 4;
+    const levels = mode - 5; // Sv39: 3, Sv48: 4, Sv57: 5
     const vaBits = 12 + 9 * levels;
     // The upper bits must all equal bit vaBits-1 (a canonical address).
     const top = vaddr >> BigInt(vaBits - 1);
@@ -712,6 +718,8 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       this.priv = Priv.S;
       this.pc = this.trapVector(this.stvec, cause, interrupt);
     } else {
+      // Firmware emulated by the host (the built-in SBI) may take M-mode traps itself.
+      if (this.hooks.machineTrap?.(cause, interrupt, epc, tval)) return;
       let s = this.mstatus & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE);
       if (this.mstatus & MSTATUS_MIE) s |= MSTATUS_MPIE;
       s |= BigInt(this.priv) << MSTATUS_MPP_SHIFT;
