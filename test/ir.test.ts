@@ -32,7 +32,7 @@ function makeHelpers(ret: Int32Array): { table: HelperTable; mul64: number } {
 function makeRuntime(table: HelperTable, ret: Int32Array): Runtime {
   const ram = new DataView(new ArrayBuffer(4096));
   return {
-    state: new Int32Array(2 * NG + 2), ram, tlb: createSoftTlb(), exceptionPending: new Int32Array(1), retHi: ret,
+    state: new Int32Array(2 * NG + 2), ram, tlbs: [createSoftTlb()], exceptionPending: new Int32Array(1), retHi: ret,
     budget: new Int32Array(1),
     helpers: table.list,
     loadSlow: (lo) => ram.getInt32(lo & 0xff8, true),
