@@ -138,6 +138,9 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   scounteren = 0n;
   senvcfg = 0n;
   satp = 0n;
+  /** satp.MODE and the root table's page number, as numbers for the page walk. */
+  private satpMode = 0;
+  private satpRootPage = 0;
   readonly pmpcfg = new Array<bigint>(16).fill(0n);
   readonly pmpaddr = new Array<bigint>(64).fill(0n);
   /** Accrued FP exception flags while not running (fpu.flags holds them while running). */
@@ -247,31 +250,33 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
    * Sv39/Sv48/Sv57 walks per the privileged spec 4.3-4.6, with hardware A/D updates.
    */
   private translateAddress(lo: number, hi: number, access: Access, priv: Priv, probe = false): number {
-    const mode = Number(this.satp >> 60n);
-    const vaddr = BigInt.asUintN(64, big(lo, hi));
-    const faultCause = access === Access.Fetch ? Cause.InsnPageFault : access === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
+    const mode = this.satpMode;
     if (priv === Priv.M || mode === 0) {
       // Bare: physical addresses are below 2^56; keep to what a JS number holds exactly.
-      if (hi < 0 || hi >= 0x200000) return this.accessFault(access, vaddr);
+      if (hi < 0 || hi >= 0x200000) return this.accessFault(access, BigInt.asUintN(64, big(lo, hi)));
       return hi * 0x100000000 + (lo >>> 0);
     }
+    const faultCause = access === Access.Fetch ? Cause.InsnPageFault : access === Access.Load ? Cause.LoadPageFault : Cause.StorePageFault;
     const levels = mode - 5; // Sv39: 3, Sv48: 4, Sv57: 5
-    const vaBits = 12 + 9 * levels;
-    // The upper bits must all equal bit vaBits-1 (a canonical address).
-    const top = vaddr >> BigInt(vaBits - 1);
-    if (top !== 0n && top !== (1n << BigInt(65 - vaBits)) - 1n) return this.pageFault(faultCause, vaddr);
+    // The bits above the virtual address width must all equal its top bit (canonical).
+    const top = hi >> (9 * levels - 21);
+    if (top !== 0 && top !== -1) return this.pageFault(faultCause, lo, hi);
     const sum = (this.mstatusBits & MSTATUS_SUM) !== 0n;
     const mxr = (this.mstatusBits & MSTATUS_MXR) !== 0n;
-    let table = Number(this.satp & 0xfffffffffffn) * PAGE_SIZE;
+    // The virtual page number, vaddr >> 12, exact in a double (at most 45 bits here).
+    const vpnAll = (hi & 0x1ffffff) * 0x100000 + (lo >>> 12);
+    let table = this.satpRootPage * PAGE_SIZE;
     const out = this.scratch;
     for (let level = levels - 1; level >= 0; level--) {
-      const vpn = Number((vaddr >> BigInt(12 + 9 * level)) & 0x1ffn);
-      const pteAddr = table + vpn * 8;
-      if (!this.bus.load(pteAddr, 8, out) || this.bus.ramOffset(pteAddr, 8) < 0) return this.accessFault(access, vaddr);
+      const span = 2 ** (9 * level); // pages covered by one entry at this level
+      const pteAddr = table + (Math.floor(vpnAll / span) % 512) * 8;
+      if (this.bus.ramOffset(pteAddr, 8) < 0 || !this.bus.load(pteAddr, 8, out)) {
+        return this.accessFault(access, BigInt.asUintN(64, big(lo, hi)));
+      }
       const pteLo = out[0];
       const pteHi = out[1];
       if (!(pteLo & PTE_V) || (!(pteLo & PTE_R) && pteLo & PTE_W) || pteHi >>> 22 !== 0) {
-        return this.pageFault(faultCause, vaddr); // invalid, W without R, or reserved bits set
+        return this.pageFault(faultCause, lo, hi); // invalid, W without R, or reserved bits set
       }
       // PPN (bits 53:10) as a number of pages: low 22 bits from pteLo, the rest from pteHi.
       const ppn = (pteLo >>> 10) + (pteHi & 0x3fffff) * 0x400000;
@@ -281,29 +286,27 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       }
       // A leaf: check permissions.
       if (priv === Priv.U ? !(pteLo & PTE_U) : pteLo & PTE_U && (access === Access.Fetch || !sum)) {
-        return this.pageFault(faultCause, vaddr);
+        return this.pageFault(faultCause, lo, hi);
       }
       const ok =
         access === Access.Fetch ? pteLo & PTE_X : access === Access.Load ? pteLo & PTE_R || (mxr && pteLo & PTE_X) : pteLo & PTE_W;
-      if (!ok) return this.pageFault(faultCause, vaddr);
+      if (!ok) return this.pageFault(faultCause, lo, hi);
       // A superpage's PPN must be aligned to its size.
-      const span = 2 ** (9 * level);
-      if (ppn % span !== 0) return this.pageFault(faultCause, vaddr);
+      if (ppn % span !== 0) return this.pageFault(faultCause, lo, hi);
       // Hardware A/D update (QEMU does the same): set A, and D on a store.
       const want = PTE_A | (access === Access.Store ? PTE_D : 0);
       if ((pteLo & want) !== want) {
         if (probe) return -1; // a probe never changes the tables
         this.bus.store(pteAddr, 4, pteLo | want, 0);
       }
-      const pageInSpan = Number((vaddr >> 12n) % BigInt(span));
-      return (ppn + pageInSpan) * PAGE_SIZE + (lo & (PAGE_SIZE - 1));
+      return (ppn + (vpnAll % span)) * PAGE_SIZE + (lo & (PAGE_SIZE - 1));
     }
-    return this.pageFault(faultCause, vaddr);
+    return this.pageFault(faultCause, lo, hi);
   }
 
-  private pageFault(cause: Cause, vaddr: bigint): number {
+  private pageFault(cause: Cause, lo: number, hi: number): number {
     this.pendingCause = cause;
-    this.pendingTval = vaddr;
+    this.pendingTval = BigInt.asUintN(64, big(lo, hi));
     return -1;
   }
 
@@ -355,7 +358,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   /** Can the soft TLB let stores through for this page without another walk? */
   private writableWithoutWalk(lo: number, hi: number, priv: Priv): boolean {
-    if (priv === Priv.M || this.satp >> 60n === 0n) return true;
+    if (priv === Priv.M || this.satpMode === 0) return true;
     // Probe a store translation without touching A/D: only a page already dirty and
     // writable may take stores without a walk (the first store must set D).
     const saveCause = this.pendingCause;
@@ -651,6 +654,8 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         const mode = v >> 60n;
         if (mode === 0n || mode === 8n || mode === 9n || mode === 10n) {
           this.satp = v;
+          this.satpMode = Number(mode);
+          this.satpRootPage = Number(v & 0xfffffffffffn);
           this.flushTlb();
         }
         return true;
