@@ -113,6 +113,7 @@ export class RiscvVirtMachine {
       requestExit: () => engine?.requestExit(),
       flushTranslations: () => engine?.flush(),
       tlbFlushed: () => engine?.tlbFlushed(),
+      tlbFlushedPage: (lo, hi) => engine?.tlbFlushedPage(lo, hi),
       machineTrap: (cause, interrupt, epc) => (sbi ? sbi.handleTrap(cause, interrupt, epc) : false),
       logTrap: options.log.int ? (t) => options.logSink(t + '\n') : undefined,
     }));

@@ -89,6 +89,16 @@ export class TcgEngine {
     this.jumpCache.fill(null);
   }
 
+  /** One virtual page's mapping changed: forget jump-cache entries on that page. */
+  tlbFlushedPage(lo: number, hi: number): void {
+    const page = lo >>> 12;
+    const jc = this.jumpCache;
+    for (let i = 0; i < jc.length; i++) {
+      const tb = jc[i];
+      if (tb !== null && tb.pcLo >>> 12 === page && tb.pcHi === hi) jc[i] = null;
+    }
+  }
+
   /** Instructions retired so far (a block counts in full unless it faults part-way). */
   get instret(): number {
     return this.instretBase + (this.sliceBudget - this.cpu.budget[0]);
@@ -117,7 +127,7 @@ export class TcgEngine {
       }
       let tb: TranslatedBlock | null = null;
       while (budget[0] > 0) {
-        if (cpu.interruptPending() && cpu.deliverInterrupt()) tb = null;
+        if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
         const flags = cpu.tbFlags();
         const lo = state[128];
         const hi = state[129];

@@ -89,6 +89,8 @@ export interface CpuHooks {
   flushTranslations(): void;
   /** Virtual-to-physical mappings changed: forget pc-keyed shortcuts (jump cache). */
   tlbFlushed?(): void;
+  /** The mapping of one virtual page changed. */
+  tlbFlushedPage?(lo: number, hi: number): void;
   /**
    * A trap that would enter M-mode, offered to firmware emulated on the host (the
    * built-in SBI). Returning true means it was handled and the hart continues at
@@ -202,6 +204,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   set priv(p: Priv) {
     this.privLevel = p;
     this.updateFlags();
+    this.interruptCheckNeeded = true;
   }
   get mstatus(): bigint {
     return this.mstatusBits;
@@ -210,6 +213,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     const changed = this.mstatusBits ^ v;
     this.mstatusBits = v;
     this.updateFlags();
+    this.interruptCheckNeeded = true;
     // Cached translations depend on SUM and MXR (and, under MPRV, on MPP).
     if (changed & (MSTATUS_SUM | MSTATUS_MXR)) this.flushTlb();
   }
@@ -343,6 +347,19 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     for (const tlb of this.tlbs) {
       for (let i = 0; i < TLB_SIZE; i++) if (tlb.ramOffset[i] === off) tlb.writeLo[i] = TLB_INVALID;
     }
+  }
+
+  /** Drop the cached translations of one virtual page (sfence.vma with an address). */
+  flushTlbPage(lo: number, hi: number): void {
+    const i = (lo >>> 12) & TLB_MASK;
+    const tag = lo & -PAGE_SIZE;
+    for (const tlb of this.tlbs) {
+      if (tlb.readLo[i] === tag && tlb.readHi[i] === hi) {
+        tlb.readLo[i] = TLB_INVALID;
+        tlb.writeLo[i] = TLB_INVALID;
+      }
+    }
+    this.hooks.tlbFlushedPage?.(lo, hi);
   }
 
   /** Drop every cached translation (satp, sfence.vma, changes of SUM/MXR/MPRV). */
@@ -508,9 +525,11 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return 0;
   }
 
-  sfenceVma(insn: number): number {
+  sfenceVma(insn: number, addrLo: number, addrHi: number): number {
     if (this.priv === Priv.S && this.mstatus & MSTATUS_TVM) return this.illegal(insn);
-    this.flushTlb();
+    // rs1 = x0 fences every address; otherwise only the page of rs1 (any ASID: we keep none).
+    if (((insn >>> 15) & 31) === 0) this.flushTlb();
+    else this.flushTlbPage(addrLo, addrHi);
     return 0;
   }
 
@@ -670,7 +689,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       }
       case 0x301: return true; // misa is not writable here
       case 0x302: this.medeleg = v & 0xb3ffn; return true;
-      case 0x303: this.mideleg = v & BigInt(S_INTERRUPTS); return true;
+      case 0x303: this.mideleg = v & BigInt(S_INTERRUPTS); this.interruptsChanged(); return true;
       case 0x304: this.mie = Number(v & BigInt(ALL_INTERRUPTS)); this.interruptsChanged(); return true;
       case 0x305: if ((v & 3n) < 2n) this.mtvec = v; return true;
       case 0x306: this.mcounteren = v & 0xffffffffn; return true;
@@ -756,7 +775,14 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     if (this.mip !== old) this.interruptsChanged();
   }
 
+  /**
+   * Set whenever something that decides interrupt delivery changes (mip, mie, mideleg,
+   * mstatus, the privilege level); the engine calls deliverInterrupt() only then.
+   */
+  interruptCheckNeeded = false;
+
   private interruptsChanged(): void {
+    this.interruptCheckNeeded = true;
     if (this.mip & this.mie) this.hooks.requestExit();
   }
 
@@ -767,6 +793,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   /** Deliver the highest-priority enabled pending interrupt. Returns true if one was taken. */
   deliverInterrupt(): boolean {
+    this.interruptCheckNeeded = false;
     const pending = this.mip & this.mie;
     if (pending === 0) return false;
     const mideleg = Number(this.mideleg);

@@ -14,7 +14,7 @@ export interface SystemHelperHost {
   csr(insn: number, srcLo: number, srcHi: number): number;
   mret(): number;
   sret(): number;
-  sfenceVma(insn: number): number;
+  sfenceVma(insn: number, addrLo: number, addrHi: number): number;
   markFsDirty(): number;
 }
 
@@ -80,7 +80,7 @@ export function createRiscvHelpers(host: SystemHelperHost, ret: Int32Array): { t
     csr: add('csr', [I32, I64], I64, sys, (insn, lo, hi) => host.csr(insn, lo, hi)),
     mret: add('mret', [], null, sys, () => host.mret()),
     sret: add('sret', [], null, sys, () => host.sret()),
-    sfenceVma: add('sfence_vma', [I32], null, sys, (insn) => host.sfenceVma(insn)),
+    sfenceVma: add('sfence_vma', [I32, I64], null, sys, (insn, lo, hi) => host.sfenceVma(insn, lo, hi)),
     markFsDirty: add('mark_fs_dirty', [], null, HelperFlags.SideEffects, () => host.markFsDirty()),
     mulh: add('mulh', [I64, I64], I64, pure, (al, ah, bl, bh) =>
       retBig((BigInt.asIntN(64, toBig(al, ah)) * BigInt.asIntN(64, toBig(bl, bh))) >> 64n)),

@@ -319,9 +319,9 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
     this.ended = true;
     return true;
   }
-  trans_sfence_vma(_a: ArgSfenceVma): boolean {
+  trans_sfence_vma(a: ArgSfenceVma): boolean {
     if (this.priv === Priv.U) return false;
-    this.b.call(this.H.sfenceVma, [this.c32(this.insn)]);
+    this.b.call(this.H.sfenceVma, [this.c32(this.insn), this.x(a.rs1)]);
     this.endNoChain();
     return true;
   }
