@@ -28,7 +28,7 @@ import { Priv } from '../frontend/riscv/state.js';
 import { AddressSpace } from '../memory/address-space.js';
 import type { MmioOps } from '../memory/mmio.js';
 import { VirtualClock, hostTimeSource } from './clock.js';
-import { EM_RISCV, ElfImage, findSymbol } from './elf.js';
+import { EM_RISCV, ElfImage, findSymbol, isElf } from './elf.js';
 import { findNode, node, parseFdt, prop, serializeFdt } from './fdt.js';
 import { loadImage } from './loader.js';
 import { MachineOptions, UserError } from './options.js';
@@ -223,6 +223,9 @@ export class RiscvVirtMachine {
     if (opts.kernel) {
       const k = opts.kernel;
       const imageSize = riscvImageSize(k.data);
+      if (imageSize === null && !isElf(k.data)) {
+        throw new UserError(`-kernel ${k.path}: not a RISC-V kernel (neither an ELF file nor a Linux Image)`);
+      }
       if (imageSize !== null && kernelBase + imageSize > this.ramEnd) {
         throw new UserError(`-kernel ${k.path}: the kernel needs ${imageSize >> 20} MiB from ${hex(kernelBase)}, more than the ${opts.ramSize >> 20} MiB of RAM`);
       }
@@ -235,6 +238,9 @@ export class RiscvVirtMachine {
     if (opts.initrd) {
       const data = opts.initrd.data;
       if (data.length === 0) throw new UserError(`-initrd ${opts.initrd.path}: the file is empty`);
+      if (!looksLikeInitramfs(data)) {
+        throw new UserError(`-initrd ${opts.initrd.path}: not an initramfs (a cpio archive, plain or gzip/xz/zstd/lz4/bzip2/lzma-compressed)`);
+      }
       // QEMU: halfway into RAM for small machines, else 128 MiB above the kernel.
       const start = alignUp(Math.max(kernelBase + Math.min(opts.ramSize / 2, 128 * MiB), kernelEnd), 4096);
       initrdRange = { start, end: start + data.length };
@@ -410,6 +416,21 @@ export class RiscvVirtMachine {
   private ioPending(): boolean {
     return this.disks.some((d) => d && d.pendingRequests() > 0);
   }
+}
+
+/** The formats Linux unpacks as an initramfs: newc/odc cpio, or a compressed stream. */
+function looksLikeInitramfs(d: Uint8Array): boolean {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => d[i] === b);
+  return (
+    starts(0x30, 0x37, 0x30, 0x37, 0x30) || // "07070" cpio (newc, crc, odc)
+    starts(0x1f, 0x8b) || // gzip
+    starts(0xfd, 0x37, 0x7a, 0x58, 0x5a) || // xz
+    starts(0x28, 0xb5, 0x2f, 0xfd) || // zstd
+    starts(0x02, 0x21, 0x4c, 0x18) || // lz4 legacy
+    starts(0x42, 0x5a, 0x68) || // bzip2 "BZh"
+    starts(0x5d, 0x00, 0x00) || // lzma
+    starts(0x89, 0x4c, 0x5a, 0x4f) // lzo
+  );
 }
 
 function alignUp(v: number, a: number): number {
