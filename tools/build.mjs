@@ -20,7 +20,13 @@ generateDecoder({
 
 if (!process.argv.includes('--gen-only')) {
   await build({
-    entryPoints: { 'cli/qemu-ts': r('src/cli/qemu-ts.ts'), 'cli/qemu-ts-img': r('src/cli/qemu-ts-img.ts') },
+    entryPoints: {
+      'cli/qemu-ts': r('src/cli/qemu-ts.ts'),
+      'cli/qemu-ts-img': r('src/cli/qemu-ts-img.ts'),
+      // The library (package.json "exports"): the core, and Node helpers.
+      index: r('src/index.ts'),
+      node: r('src/node.ts'),
+    },
     outdir: r('dist'),
     bundle: true,
     platform: 'node',

@@ -1,0 +1,2 @@
+/** Node-only helpers for embedders: open disk images from files. */
+export { openRawFile, NodeFileBackend } from './block/node-file.js';
