@@ -1,8 +1,9 @@
-// The JS backend against the IR interpreter: every corpus program runs through both, in
-// deterministic time, and must produce the same output, exit status and final
-// architectural state. The interpreter shares no code with i64 lowering or JS
-// generation, and it always takes the memory slow path, so this also checks the
-// generated soft-TLB fast path.
+// The execution engines against the IR reference interpreter: every corpus program runs
+// compiled to JS, in the tier-0 bytecode interpreter, tiered (the default), and in the
+// reference interpreter, in deterministic time, and all must produce the same output,
+// exit status and final architectural state. The reference shares no code with i64
+// lowering, bytecode or JS generation, and it always takes the memory slow path, so this
+// also checks the soft-TLB fast paths.
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ExecMode } from '../src/accel/tcg/engine.js';
@@ -42,7 +43,7 @@ async function runMode(elf: string, mode: ExecMode) {
   };
 }
 
-describe('JS backend vs IR interpreter', () => {
+describe('compiled JS, tier-0 bytecode and tiered execution vs the IR interpreter', () => {
   beforeAll(async () => {
     await buildCorpus({ log: () => {} });
   }, 600_000);
@@ -51,10 +52,11 @@ describe('JS backend vs IR interpreter', () => {
   for (const { name, out: elf } of PROGRAMS) {
     it(name, async () => {
       if (!existsSync(elf)) throw new Error(`${elf} was not built`);
-      const jit = await runMode(elf, 'jit');
-      const interp = await runMode(elf, 'interp');
-      expect(jit.output.length).toBeGreaterThan(0);
-      expect(jit).toEqual(interp);
+      const reference = await runMode(elf, 'interp');
+      expect(reference.output.length).toBeGreaterThan(0);
+      for (const mode of ['compile', 'tier0', 'jit'] as const) {
+        expect({ mode, ...(await runMode(elf, mode)) }).toEqual({ mode, ...reference });
+      }
     }, 120_000);
   }
 });

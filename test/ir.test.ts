@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileJs, generateJs } from '../src/backend/js/codegen.js';
 import { interpretBlock, PreparedBlock } from '../src/backend/interp/interp.js';
+import { BytecodeInterpreter, encodeBlock } from '../src/backend/interp/bytecode.js';
 import { createSoftTlb, Runtime } from '../src/backend/runtime.js';
 import { IrBuilder } from '../src/ir/builder.js';
 import { Cond, HelperFlags, HelperTable, Opc, Temp, TempKind, Type } from '../src/ir/ir.js';
@@ -89,7 +90,7 @@ function rng(seed: number) {
 const interesting = [0n, 1n, -1n, 31n, 32n, 33n, 63n, 64n, 0x7fffffffn, 0x80000000n, -0x80000000n, 0xffffffffn,
   0x100000000n, -(1n << 63n), (1n << 63n) - 1n, 0x123456789abcdefn];
 
-describe('i64 lowering + JS backend vs interpreter on random blocks', () => {
+describe('i64 lowering + JS backend and tier-0 bytecode vs the reference interpreter on random blocks', () => {
   it('agrees on 3000 random blocks', () => {
     const next = rng(12345);
     const pick = <T,>(a: readonly T[]) => a[next() % a.length];
@@ -156,6 +157,15 @@ describe('i64 lowering + JS backend vs interpreter on random blocks', () => {
       const codeB = compileJs(src, rtB)();
       if (codeA !== codeB || rtA.state.join() !== rtB.state.join()) {
         throw new Error(`mismatch in block ${iter}\n${irText}\n${src.factory}\ninterp ${rtA.state.join()}\njs     ${rtB.state.join()}`);
+      }
+      // Tier 0: the same lowered ops as bytecode, in a value array that starts with the state.
+      const values = new Int32Array(4096);
+      const rtC: Runtime = { ...makeRuntime(table, ret), state: values.subarray(0, 2 * NG + 2) };
+      rtC.state.set(init);
+      const bytecode = encodeBlock(b.ops, table.list, 2 * NG + 2, { pc: -1n, insnCount: 1 }, 0, values.length)!;
+      const codeC = new BytecodeInterpreter(rtC, values).run(bytecode);
+      if (codeA !== codeC || rtA.state.join() !== rtC.state.join()) {
+        throw new Error(`tier-0 mismatch in block ${iter}\n${irText}\ninterp ${rtA.state.join()}\ntier0  ${rtC.state.join()}`);
       }
     }
     expect(true).toBe(true);

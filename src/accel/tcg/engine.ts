@@ -14,16 +14,26 @@
  */
 import { generateJs, compileJs, TbFunction } from '../../backend/js/codegen.js';
 import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
+import { BytecodeInterpreter, encodeBlock } from '../../backend/interp/bytecode.js';
 import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
 import { lowerI64 } from '../../ir/lower.js';
 import { optimize } from '../../ir/optimize.js';
 import { printOps } from '../../ir/printer.js';
+import type { Op } from '../../ir/ir.js';
 import { RiscvCpu } from '../../frontend/riscv/cpu.js';
-import { FLAGS_LIMIT } from '../../frontend/riscv/state.js';
+import { FLAGS_LIMIT, STATE_WORDS } from '../../frontend/riscv/state.js';
 import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
 
-export type ExecMode = 'jit' | 'interp';
+/**
+ * 'jit' (default): blocks start in the tier-0 bytecode interpreter and are compiled to
+ * JavaScript once hot. 'tier0': never compile. 'compile': compile every block at once.
+ * 'interp': the IR reference interpreter (bigint i64; slow, for differential tests).
+ */
+export type ExecMode = 'jit' | 'tier0' | 'compile' | 'interp';
+
+/** Executions of a block in tier 0 before it is compiled to JavaScript. */
+export const COMPILE_THRESHOLD = 64;
 
 export class TranslatedBlock {
   /** Successor for chained exits 0 and 1 (validated on use). */
@@ -39,7 +49,8 @@ export class TranslatedBlock {
     readonly insnCount: number,
     readonly insnPcs: bigint[],
     readonly pages: number[],
-    readonly run: () => number,
+    /** Runs the block; replaced by compiled code when the block gets hot. */
+    public run: () => number,
   ) {}
 }
 
@@ -71,6 +82,8 @@ export class TcgEngine {
   private sliceBudget = 0;
   halted = false;
   blocksTranslated = 0;
+  blocksCompiled = 0;
+  private readonly tier0: BytecodeInterpreter;
   private readonly log: LogOptions | undefined;
   private readonly logSink: (text: string) => void;
 
@@ -82,6 +95,7 @@ export class TcgEngine {
     this.log = options.log;
     this.logSink = options.logSink ?? (() => {});
     cpu.bus.onCodeWrite = (page) => this.invalidatePage(page);
+    this.tier0 = new BytecodeInterpreter(cpu, cpu.values);
   }
 
   /** Virtual-to-physical mappings changed: the jump cache is keyed by virtual pc. */
@@ -233,10 +247,34 @@ export class TcgEngine {
       run = () => interpretBlock(prepared, cpu);
     } else {
       lowerI64(b, { mul64: cpu.helperIds.mul64 });
-      const src = generateJs(b.ops, cpu.helpers, name, { pc, insnCount: result.insnCount }, RiscvCpu.mmuIndexFromFlags(flags));
-      if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
-      const fn: TbFunction = compileJs(src, cpu);
-      run = fn;
+      const mmuIndex = RiscvCpu.mmuIndexFromFlags(flags);
+      const self = { pc, insnCount: result.insnCount };
+      const compile = (ops: typeof b.ops): (() => number) => {
+        const src = generateJs(ops, cpu.helpers, name, self, mmuIndex);
+        if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
+        this.blocksCompiled++;
+        return compileJs(src, cpu);
+      };
+      const bytecode =
+        this.mode === 'compile' ? null : encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
+      if (bytecode === null) {
+        run = compile(b.ops);
+      } else if (this.mode === 'tier0') {
+        run = () => this.tier0.run(bytecode);
+      } else {
+        // Interpret until hot, then compile. The IR is not kept (most blocks never get
+        // hot): it is translated again from guest memory, which has not changed since
+        // (a write to the page would have dropped this block), at the same pc and flags
+        // the block is running under right now.
+        let count = 0;
+        run = () => {
+          if (++count === COMPILE_THRESHOLD) {
+            const again = this.lowered(pc, flags);
+            if (again !== null && again.insnCount === result.insnCount) tb.run = compile(again.ops);
+          }
+          return this.tier0.run(bytecode);
+        };
+      }
     }
     // Register the block on every RAM page it covers, and write-protect those pages.
     const pages: number[] = [];
@@ -257,6 +295,15 @@ export class TcgEngine {
     this.cache.set(key, tb);
     this.blocksTranslated++;
     return tb;
+  }
+
+  /** Translate, optimize and lower the block at pc (for compiling a hot tier-0 block). */
+  private lowered(pc: bigint, flags: number): { ops: Op[]; insnCount: number } | null {
+    const r = this.cpu.translate(pc, flags);
+    if (r === null) return null;
+    optimize(r.builder);
+    lowerI64(r.builder, { mul64: this.cpu.helperIds.mul64 });
+    return { ops: r.builder.ops, insnCount: r.insnCount };
   }
 
   /** A RAM page that held code was written: drop its blocks. */

@@ -45,6 +45,9 @@ const MSTATUS_WRITABLE = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE
 const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |
   MSTATUS_SD | (3n << 32n);
 
+/** Words after the state for tier-0 temporaries and constants (a block needs < 2000). */
+const INTERP_WORDS = 8192;
+
 /** Page-table entry bits. */
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
 
@@ -102,8 +105,13 @@ export interface CpuHooks {
 }
 
 export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
-  readonly stateBuffer = new ArrayBuffer(STATE_WORDS * 4);
-  readonly state = new Int32Array(this.stateBuffer);
+  /**
+   * The state words, followed by room for the tier-0 interpreter's temporaries: its
+   * value array (`values`) and `state` share memory, so globals are state slots.
+   */
+  readonly stateBuffer = new ArrayBuffer((STATE_WORDS + INTERP_WORDS) * 4);
+  readonly state = new Int32Array(this.stateBuffer, 0, STATE_WORDS);
+  readonly values = new Int32Array(this.stateBuffer);
   readonly ram: DataView;
   /** Soft TLBs by MMU index (= the data-access privilege: 0 U, 1 S, 3 M). */
   readonly tlbs: SoftTlb[] = [createSoftTlb(), createSoftTlb(), createSoftTlb(), createSoftTlb()];

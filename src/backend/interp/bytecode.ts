@@ -1,0 +1,321 @@
+/**
+ * Tier 0: a bytecode interpreter for lowered (i32-only) IR.
+ *
+ * Most guest code runs only a few times (a Linux boot translates ~60,000 blocks), and
+ * compiling each to JavaScript costs ~30 us per guest instruction before V8 even gets
+ * it out of its own interpreter. So blocks start here: the lowered ops are encoded
+ * once into an Int32Array, and one shared `run` loop (which V8 optimizes early, since
+ * every block goes through it) executes them. The engine compiles a block to
+ * JavaScript only once it has run often enough to repay that cost.
+ *
+ * Operands are indices into one Int32Array `V`: the CPU state words first (globals
+ * are their state slots), then the block's temporaries and constants. Constants are
+ * copied into their slots when a block starts, so every operand reads the same way.
+ * Semantics match the JS backend op for op (the differential tests run both).
+ */
+import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind } from '../../ir/ir.js';
+import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
+
+/** One encoded block: code, where its temporaries live, and its constants. */
+export class BytecodeBlock {
+  constructor(
+    readonly code: Int32Array,
+    /** Pairs (slot, value) to store into V before running. */
+    readonly constants: Int32Array,
+    /** The block's own start pc as (lo, hi) and length, for self-loops. */
+    readonly insnCount: number,
+    readonly mmuIndex: number,
+  ) {}
+}
+
+const enum B {
+  Mov, Add, Sub, Mul, And, Or, Xor, Shl, Shr, Sar, Neg, Not, ExtS, ExtU,
+  SetCond, MovCond, SetCond2, BrCond, BrCond2, Br, Add2, Sub2, Shl2, Shr2, Sar2,
+  Load, Store, Call, Exit, SelfLoop,
+}
+
+/** Encoder: lowered ops -> bytecode. `stateWords` is where temporaries start in V. */
+export function encodeBlock(
+  ops: readonly Op[],
+  helpers: Runtime['helpers'],
+  stateWords: number,
+  self: { pc: bigint; insnCount: number },
+  mmuIndex: number,
+  /** Size of the interpreter's value array: a block needing more slots is not encoded. */
+  capacity: number,
+): BytecodeBlock | null {
+  const code: number[] = [];
+  const consts: number[] = [];
+  const slots = new Map<Temp, number>();
+  const constSlots = new Map<number, number>();
+  let next = stateWords;
+  const slot = (t: Temp): number => {
+    if (t.kind === TempKind.Global) return t.slot;
+    if (t.kind === TempKind.Const) {
+      const v = t.value as number;
+      let s = constSlots.get(v);
+      if (s === undefined) {
+        s = next++;
+        constSlots.set(v, s);
+        consts.push(s, v);
+      }
+      return s;
+    }
+    let s = slots.get(t);
+    if (s === undefined) slots.set(t, (s = next++));
+    return s;
+  };
+  const labelAt = new Map<number, number>();
+  const fixups: [number, number][] = []; // code index holding a label id -> patched to a code position
+  const label = (id: number) => {
+    fixups.push([code.length, id]);
+    code.push(-1);
+  };
+  for (const op of ops) {
+    const a = op.args.map(slot);
+    const d = op.dst ? slot(op.dst) : -1;
+    const d2 = op.dst2 ? slot(op.dst2) : -1;
+    switch (op.opc) {
+      case Opc.Mov: case Opc.Neg: case Opc.Not:
+        code.push(op.opc === Opc.Mov ? B.Mov : op.opc === Opc.Neg ? B.Neg : B.Not, d, a[0]);
+        break;
+      case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
+      case Opc.Shl: case Opc.Shr: case Opc.Sar:
+        code.push(B.Add + (op.opc - Opc.Add), d, a[0], a[1]);
+        break;
+      case Opc.ExtS: case Opc.ExtU:
+        code.push(op.opc === Opc.ExtS ? B.ExtS : B.ExtU, d, a[0], op.aux2);
+        break;
+      case Opc.SetCond: code.push(B.SetCond, d, a[0], a[1], op.aux); break;
+      case Opc.MovCond: code.push(B.MovCond, d, a[0], a[1], op.aux, a[2], a[3]); break;
+      case Opc.SetCond2: code.push(B.SetCond2, d, a[0], a[1], a[2], a[3], op.aux); break;
+      case Opc.BrCond: code.push(B.BrCond, a[0], a[1], op.aux2); label(op.aux); break;
+      case Opc.BrCond2: code.push(B.BrCond2, a[0], a[1], a[2], a[3], op.aux2); label(op.aux); break;
+      case Opc.Br: code.push(B.Br); label(op.aux); break;
+      case Opc.SetLabel: labelAt.set(op.aux, code.length); break;
+      case Opc.Add2: case Opc.Sub2:
+        code.push(op.opc === Opc.Add2 ? B.Add2 : B.Sub2, d, d2, a[0], a[1], a[2], a[3]);
+        break;
+      case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
+        code.push(B.Shl2 + (op.opc - Opc.Shl2), d, d2, a[0], a[1], a[2]);
+        break;
+      case Opc.Load: code.push(B.Load, d, d2, a[0], a[1], op.aux, op.aux2); break;
+      case Opc.Store: code.push(B.Store, a[0], a[1], a[2], a[3], op.aux, op.aux2); break;
+      case Opc.Call: {
+        const raise = helpers[op.aux].flags & HelperFlags.MayRaise ? 1 : 0;
+        code.push(B.Call, d, d2, op.aux, raise, op.aux2, a.length, ...a);
+        break;
+      }
+      case Opc.InsnStart: break;
+      case Opc.GotoTb:
+        code.push(op.pc === self.pc ? B.SelfLoop : B.Exit, op.aux);
+        break;
+      case Opc.LookupAndGoto: code.push(B.Exit, ExitCode.Lookup); break;
+      case Opc.ExitTb: code.push(B.Exit, op.aux); break;
+      default:
+        throw new Error(`bytecode: unexpected op ${op.opc}`);
+    }
+  }
+  code.push(B.Exit, ExitCode.Lookup);
+  if (next > capacity) return null;
+  for (const [at, id] of fixups) code[at] = labelAt.get(id)!;
+  return new BytecodeBlock(Int32Array.from(code), Int32Array.from(consts), self.insnCount, mmuIndex);
+}
+
+function cond32(c: number, x: number, y: number): boolean {
+  switch (c) {
+    case Cond.EQ: return x === y;
+    case Cond.NE: return x !== y;
+    case Cond.LT: return x < y;
+    case Cond.GE: return x >= y;
+    case Cond.LE: return x <= y;
+    case Cond.GT: return x > y;
+    case Cond.LTU: return x >>> 0 < y >>> 0;
+    case Cond.GEU: return x >>> 0 >= y >>> 0;
+    case Cond.LEU: return x >>> 0 <= y >>> 0;
+    default: return x >>> 0 > y >>> 0;
+  }
+}
+
+function cond64(c: number, al: number, ah: number, bl: number, bh: number): boolean {
+  if (c === Cond.EQ) return al === bl && ah === bh;
+  if (c === Cond.NE) return al !== bl || ah !== bh;
+  const unsigned = c >= Cond.LTU;
+  const hiLt = unsigned ? ah >>> 0 < bh >>> 0 : ah < bh;
+  const hiGt = unsigned ? ah >>> 0 > bh >>> 0 : ah > bh;
+  const lt = hiLt || (ah === bh && al >>> 0 < bl >>> 0);
+  const gt = hiGt || (ah === bh && al >>> 0 > bl >>> 0);
+  switch (c) {
+    case Cond.LT: case Cond.LTU: return lt;
+    case Cond.GE: case Cond.GEU: return !lt;
+    case Cond.GT: case Cond.GTU: return gt;
+    default: return !gt;
+  }
+}
+
+const loadSize = [1, 2, 4, 8, 1, 2, 4];
+
+/**
+ * The interpreter for one runtime. `V` must start with the CPU state words (the same
+ * memory as rt.state) and be large enough for any block's temporaries and constants.
+ */
+export class BytecodeInterpreter {
+  private readonly args: number[] = [];
+  constructor(
+    private readonly rt: Runtime,
+    readonly V: Int32Array,
+  ) {}
+
+  run(block: BytecodeBlock): number {
+    const V = this.V;
+    const rt = this.rt;
+    const code = block.code;
+    const k = block.constants;
+    for (let i = 0; i < k.length; i += 2) V[k[i]] = k[i + 1];
+    const tlb = rt.tlbs[block.mmuIndex];
+    const ram = rt.ram;
+    const X = rt.exceptionPending;
+    const R = rt.retHi;
+    const budget = rt.budget;
+    let pc = 0;
+    for (;;) {
+      switch (code[pc]) {
+        case B.Mov: V[code[pc + 1]] = V[code[pc + 2]]; pc += 3; break;
+        case B.Neg: V[code[pc + 1]] = -V[code[pc + 2]] | 0; pc += 3; break;
+        case B.Not: V[code[pc + 1]] = ~V[code[pc + 2]]; pc += 3; break;
+        case B.Add: V[code[pc + 1]] = (V[code[pc + 2]] + V[code[pc + 3]]) | 0; pc += 4; break;
+        case B.Sub: V[code[pc + 1]] = (V[code[pc + 2]] - V[code[pc + 3]]) | 0; pc += 4; break;
+        case B.Mul: V[code[pc + 1]] = Math.imul(V[code[pc + 2]], V[code[pc + 3]]); pc += 4; break;
+        case B.And: V[code[pc + 1]] = V[code[pc + 2]] & V[code[pc + 3]]; pc += 4; break;
+        case B.Or: V[code[pc + 1]] = V[code[pc + 2]] | V[code[pc + 3]]; pc += 4; break;
+        case B.Xor: V[code[pc + 1]] = V[code[pc + 2]] ^ V[code[pc + 3]]; pc += 4; break;
+        case B.Shl: V[code[pc + 1]] = V[code[pc + 2]] << V[code[pc + 3]]; pc += 4; break;
+        case B.Shr: V[code[pc + 1]] = V[code[pc + 2]] >>> V[code[pc + 3]]; pc += 4; break;
+        case B.Sar: V[code[pc + 1]] = V[code[pc + 2]] >> V[code[pc + 3]]; pc += 4; break;
+        case B.ExtS: {
+          const sh = 32 - code[pc + 3];
+          V[code[pc + 1]] = (V[code[pc + 2]] << sh) >> sh;
+          pc += 4;
+          break;
+        }
+        case B.ExtU: {
+          const bits = code[pc + 3];
+          V[code[pc + 1]] = bits >= 32 ? V[code[pc + 2]] : V[code[pc + 2]] & ((1 << bits) - 1);
+          pc += 4;
+          break;
+        }
+        case B.SetCond: V[code[pc + 1]] = cond32(code[pc + 4], V[code[pc + 2]], V[code[pc + 3]]) ? 1 : 0; pc += 5; break;
+        case B.MovCond:
+          V[code[pc + 1]] = cond32(code[pc + 4], V[code[pc + 2]], V[code[pc + 3]]) ? V[code[pc + 5]] : V[code[pc + 6]];
+          pc += 7;
+          break;
+        case B.SetCond2:
+          V[code[pc + 1]] = cond64(code[pc + 6], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]], V[code[pc + 5]]) ? 1 : 0;
+          pc += 7;
+          break;
+        case B.BrCond: pc = cond32(code[pc + 3], V[code[pc + 1]], V[code[pc + 2]]) ? code[pc + 4] : pc + 5; break;
+        case B.BrCond2:
+          pc = cond64(code[pc + 5], V[code[pc + 1]], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]]) ? code[pc + 6] : pc + 7;
+          break;
+        case B.Br: pc = code[pc + 1]; break;
+        case B.Add2: {
+          const al = V[code[pc + 3]], bl = V[code[pc + 5]];
+          const lo = (al + bl) | 0;
+          V[code[pc + 2]] = (V[code[pc + 4]] + V[code[pc + 6]] + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+          V[code[pc + 1]] = lo;
+          pc += 7;
+          break;
+        }
+        case B.Sub2: {
+          const al = V[code[pc + 3]], bl = V[code[pc + 5]];
+          V[code[pc + 2]] = (V[code[pc + 4]] - V[code[pc + 6]] - (al >>> 0 < bl >>> 0 ? 1 : 0)) | 0;
+          V[code[pc + 1]] = (al - bl) | 0;
+          pc += 7;
+          break;
+        }
+        case B.Shl2: case B.Shr2: case B.Sar2: {
+          const f = code[pc] === B.Shl2 ? shl64 : code[pc] === B.Shr2 ? shr64 : sar64;
+          const lo = f(V[code[pc + 3]], V[code[pc + 4]], V[code[pc + 5]], R);
+          V[code[pc + 2]] = R[0];
+          V[code[pc + 1]] = lo;
+          pc += 6;
+          break;
+        }
+        case B.Load: {
+          const al = V[code[pc + 3]], ah = V[code[pc + 4]];
+          const mop = code[pc + 5];
+          const size = loadSize[mop & 7];
+          const i = (al >>> 12) & TLB_MASK;
+          const tagLo = mop & MEMOP_RMW ? tlb.writeLo : tlb.readLo;
+          const tagHi = mop & MEMOP_RMW ? tlb.writeHi : tlb.readHi;
+          if (tagLo[i] === (al & -PAGE_SIZE) && tagHi[i] === ah && (al & (PAGE_SIZE - 1)) <= PAGE_SIZE - size) {
+            const o = tlb.ramOffset[i] + (al & (PAGE_SIZE - 1));
+            switch (mop & 7) {
+              case MemOp.UB: V[code[pc + 1]] = ram.getUint8(o); break;
+              case MemOp.UW: V[code[pc + 1]] = ram.getUint16(o, true); break;
+              case MemOp.SB: V[code[pc + 1]] = ram.getInt8(o); break;
+              case MemOp.SW: V[code[pc + 1]] = ram.getInt16(o, true); break;
+              case MemOp.Q:
+                V[code[pc + 1]] = ram.getInt32(o, true);
+                V[code[pc + 2]] = ram.getInt32(o + 4, true);
+                break;
+              default: V[code[pc + 1]] = ram.getInt32(o, true);
+            }
+          } else {
+            const lo = rt.loadSlow(al, ah, mop, code[pc + 6]);
+            if (X[0] !== 0) return ExitCode.ExceptionBase + code[pc + 6];
+            V[code[pc + 1]] = lo;
+            if ((mop & 7) === MemOp.Q) V[code[pc + 2]] = R[0];
+          }
+          pc += 7;
+          break;
+        }
+        case B.Store: {
+          const vl = V[code[pc + 1]], vh = V[code[pc + 2]];
+          const al = V[code[pc + 3]], ah = V[code[pc + 4]];
+          const mop = code[pc + 5];
+          const size = loadSize[mop & 7];
+          const i = (al >>> 12) & TLB_MASK;
+          if (tlb.writeLo[i] === (al & -PAGE_SIZE) && tlb.writeHi[i] === ah && (al & (PAGE_SIZE - 1)) <= PAGE_SIZE - size) {
+            const o = tlb.ramOffset[i] + (al & (PAGE_SIZE - 1));
+            switch (mop & 3) {
+              case 0: ram.setInt8(o, vl); break;
+              case 1: ram.setInt16(o, vl, true); break;
+              case 2: ram.setInt32(o, vl, true); break;
+              default:
+                ram.setInt32(o, vl, true);
+                ram.setInt32(o + 4, vh, true);
+            }
+          } else {
+            rt.storeSlow(vl, vh, al, ah, mop, code[pc + 6]);
+            if (X[0] !== 0) return ExitCode.ExceptionBase + code[pc + 6];
+          }
+          pc += 7;
+          break;
+        }
+        case B.Call: {
+          const n = code[pc + 6];
+          const args = this.args;
+          args.length = n;
+          for (let j = 0; j < n; j++) args[j] = V[code[pc + 7 + j]];
+          const r = rt.helpers[code[pc + 3]].fn(...args);
+          if (code[pc + 1] >= 0) V[code[pc + 1]] = r;
+          if (code[pc + 2] >= 0) V[code[pc + 2]] = R[0];
+          if (code[pc + 4] !== 0 && X[0] !== 0) return ExitCode.ExceptionBase + code[pc + 5];
+          pc += 7 + n;
+          break;
+        }
+        case B.SelfLoop:
+          // Like the JS backend: loop back while the slice's budget lasts.
+          if (budget[0] > block.insnCount) {
+            budget[0] -= block.insnCount;
+            pc = 0;
+            break;
+          }
+          return code[pc + 1];
+        default:
+          return code[pc + 1]; // B.Exit
+      }
+    }
+  }
+}
