@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { UserError, type DriveOptions, type LogOptions, type MachineOptions } from '../machine/options.js';
-import { openRawFile } from '../block/node-file.js';
+import { createOverlay, openImage, type ImageFormat, type OpenedImage } from '../block/node-open.js';
 import { runMachine, type RunStats } from '../machine/run.js';
 import { attachStdioTerminal } from './terminal.js';
 
@@ -107,9 +107,10 @@ const OPTIONS: readonly OptionSpec[] = [
   { names: ['dtb'], arg: 'file', help: 'use file as device tree image' },
   {
     names: ['drive'],
-    arg: 'file=f[,format=raw][,if=virtio|none][,id=name][,readonly=on]',
+    arg: 'file=f[,format=raw|qcow2][,if=virtio|none][,id=name][,readonly=on][,snapshot=on]',
     help: 'use f as a disk image (virtio-blk)',
   },
+  { names: ['snapshot'], help: 'write to temporary files instead of disk image files' },
   { names: ['device'], arg: 'virtio-blk-device,drive=id', help: "add a device ('-device help' for a list)" },
   { names: ['no-reboot'], help: 'exit instead of rebooting' },
   { names: ['nographic'], help: 'no display: serial console on stdio, multiplexed (Ctrl-A h for help)' },
@@ -226,6 +227,7 @@ interface ParsedFlags {
   dtb?: string;
   drive: string[];
   device: string[];
+  snapshot?: boolean;
   /** commander turns --no-reboot into reboot: false. */
   reboot?: boolean;
   nographic?: boolean;
@@ -428,7 +430,7 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   }
   const initrd = flags.initrd === undefined ? undefined : await readInputFile(sp('initrd'), flags.initrd);
   const dtb = flags.dtb === undefined ? undefined : await readInputFile(sp('dtb'), flags.dtb);
-  const driveSpecs = resolveDrives(flags.drive, flags.device, sp('drive'), sp('device'));
+  const driveSpecs = resolveDrives(flags.drive, flags.device, sp('drive'), sp('device'), flags.snapshot === true);
 
   // Everything is valid: now create output files.
   let logSink: (text: string) => void = io.stderr;
@@ -445,9 +447,26 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   }
 
   const drives: DriveOptions[] = [];
-  for (const d of driveSpecs) {
-    if (d.probed) io.stderr(probedRawWarning(d.file));
-    drives.push({ name: d.file, backend: await openRawFile(d.file, { readOnly: d.readOnly }) });
+  const opened: OpenedImage[] = [];
+  try {
+    for (const d of driveSpecs) {
+      const fail = (e: unknown): never => {
+        throw new UserError(`${d.spelled} ${oneLine(d.text)}: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+      };
+      // Under snapshot=on the image itself is only read: writes go to the overlay.
+      let img = await openImage(d.file, { format: d.format, readOnly: d.readOnly || d.snapshot }).catch(fail);
+      opened.push(img);
+      // QEMU warns about a probed raw image only when it is writable (then block 0 is guarded).
+      if (img.probed && img.format === 'raw' && !d.readOnly && !d.snapshot) io.stderr(probedRawWarning(d.file));
+      if (d.snapshot && !d.readOnly) {
+        img = await createOverlay(img).catch(fail);
+        opened[opened.length - 1] = img;
+      }
+      drives.push({ name: d.file, backend: img.backend });
+    }
+  } catch (e) {
+    for (const img of opened) await img.close().catch(() => {});
+    throw e;
   }
 
   const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives };
@@ -461,9 +480,14 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
 
 interface DriveSpec {
   file: string;
+  /** format=; absent: probed (QEMU warns about probed raw images). */
+  format: ImageFormat | undefined;
   readOnly: boolean;
-  /** No format= given: probed (QEMU warns about probed raw images). */
-  probed: boolean;
+  /** snapshot=on or -snapshot: writes go to a temporary overlay, never to the image. */
+  snapshot: boolean;
+  /** The option as written, for messages: `-drive file=x,format=qcow2`. */
+  spelled: string;
+  text: string;
 }
 
 function probedRawWarning(file: string): string {
@@ -483,7 +507,13 @@ function deviceHelpText(): string {
  * directly; `-drive file=f,if=none,id=d0 -device virtio-blk-device,drive=d0` names a
  * backend and attaches it with -device. Returns the disks in attachment order.
  */
-function resolveDrives(drives: readonly string[], devices: readonly string[], spDrive: string, spDevice: string): DriveSpec[] {
+function resolveDrives(
+  drives: readonly string[],
+  devices: readonly string[],
+  spDrive: string,
+  spDevice: string,
+  snapshotAll: boolean,
+): DriveSpec[] {
   const direct: DriveSpec[] = [];
   const byId = new Map<string, DriveSpec & { used: boolean }>();
   for (const text of drives) {
@@ -499,23 +529,32 @@ function resolveDrives(drives: readonly string[], devices: readonly string[], sp
       kv.set(key, part.slice(eq + 1));
     }
     for (const key of kv.keys()) {
-      if (!['file', 'format', 'if', 'id', 'readonly', 'media', 'cache'].includes(key)) {
+      if (!['file', 'format', 'if', 'id', 'readonly', 'media', 'cache', 'snapshot'].includes(key)) {
         bad(`invalid parameter '${oneLine(key)}'`);
       }
     }
     const file = kv.get('file');
     if (!file) return bad("'file' is required");
     const format = kv.get('format');
-    if (format !== undefined && format !== 'raw') {
-      bad(format === 'qcow2' ? "format 'qcow2' is not supported yet" : `unknown driver '${oneLine(format)}'`);
+    if (format !== undefined && format !== 'raw' && format !== 'qcow2') {
+      bad(`unknown driver '${oneLine(format)}' (supported formats: raw, qcow2)`);
     }
     const iface = kv.get('if') ?? 'virtio';
     if (iface !== 'virtio' && iface !== 'none') bad(`interface '${oneLine(iface)}' is not supported (use if=virtio or if=none)`);
     const ro = kv.get('readonly') ?? 'off';
     if (!['on', 'off'].includes(ro)) bad(`readonly expects 'on' or 'off'`);
+    const snap = kv.get('snapshot') ?? (snapshotAll ? 'on' : 'off');
+    if (!['on', 'off'].includes(snap)) bad(`snapshot expects 'on' or 'off'`);
     const media = kv.get('media') ?? 'disk';
     if (media !== 'disk') bad(`media '${oneLine(media)}' is not supported`);
-    const spec: DriveSpec = { file, readOnly: ro === 'on', probed: format === undefined };
+    const spec: DriveSpec = {
+      file,
+      format: format as ImageFormat | undefined,
+      readOnly: ro === 'on',
+      snapshot: snap === 'on',
+      spelled: spDrive,
+      text,
+    };
     const id = kv.get('id');
     if (iface === 'none') {
       if (!id) bad("if=none needs an id= for -device to refer to");

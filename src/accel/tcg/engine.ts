@@ -248,7 +248,10 @@ export class TcgEngine {
     } else {
       lowerI64(b, { mul64: cpu.helperIds.mul64 });
       const mmuIndex = RiscvCpu.mmuIndexFromFlags(flags);
-      const self = { pc, insnCount: result.insnCount };
+      // Closures below must not capture `result` or `b`: that would keep every cold
+      // block's IR alive.
+      const insnCount = result.insnCount;
+      const self = { pc, insnCount };
       const compile = (ops: typeof b.ops): (() => number) => {
         const src = generateJs(ops, cpu.helpers, name, self, mmuIndex);
         if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
@@ -270,7 +273,7 @@ export class TcgEngine {
         run = () => {
           if (++count === COMPILE_THRESHOLD) {
             const again = this.lowered(pc, flags);
-            if (again !== null && again.insnCount === result.insnCount) tb.run = compile(again.ops);
+            if (again !== null && again.insnCount === insnCount) tb.run = compile(again.ops);
           }
           return this.tier0.run(bytecode);
         };
