@@ -622,7 +622,12 @@ export async function main(argv: readonly string[], customIo?: CliIo): Promise<n
       io.env.QEMU_TS_STATS === '1'
         ? (s: RunStats) => io.stderr(`qemu-ts: instructions=${s.instructions} blocks=${s.blocksTranslated}\n`)
         : undefined;
-    return await runMachine(cl.options, { onStats });
+    try {
+      return await runMachine(cl.options, { onStats });
+    } finally {
+      // Close the images cleanly (qcow2 clears its dirty bit, overlays go away).
+      for (const d of cl.options.drives ?? []) await d.backend.close().catch(() => {});
+    }
   } catch (e) {
     reportError(e, io);
     return 1;
