@@ -6,7 +6,8 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openRawFile } from '../src/block/node-file.js';
+import { execFileSync } from 'node:child_process';
+import { openImage } from '../src/block/node-open.js';
 import { createMachine, type Machine } from '../src/machine/api.js';
 import { ensureGuestImages, type GuestImages } from '../tools/guest-images.mjs';
 
@@ -29,25 +30,44 @@ async function run(vm: Machine, command: string, timeout = 60_000): Promise<stri
   return out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 
-const firmwares: [string, () => Uint8Array | 'default'][] = [
-  ['built-in SBI', () => 'default'],
-  ['OpenSBI fw_dynamic.bin', () => {
+/** Read guest-visible bytes of a disk image of any format through qemu-img. */
+function readImage(path: string, format: 'raw' | 'qcow2'): Buffer {
+  if (format === 'raw') return readFileSync(path);
+  const out = join(work, 'converted.raw');
+  execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', path, out]);
+  return readFileSync(out);
+}
+
+// Each firmware boots with a different kind of disk: a raw file, and a qcow2 overlay on
+// top of the raw image (so the guest's writes go through qcow2 copy-on-write).
+const firmwares: [string, 'raw' | 'qcow2', () => Uint8Array | 'default'][] = [
+  ['built-in SBI', 'raw', () => 'default'],
+  ['OpenSBI fw_dynamic.bin', 'qcow2', () => {
     if (!existsSync(OPENSBI)) throw new Error(`${OPENSBI} is missing: install Debian's opensbi package`);
     return new Uint8Array(readFileSync(OPENSBI));
   }],
 ];
 
-describe.each(firmwares)('Debian riscv64 Linux with %s', (name, firmware) => {
+describe.each(firmwares)('Debian riscv64 Linux with %s, %s disk', (name, format, firmware) => {
   it('boots to a shell, uses the disk and the clock, and powers off', async () => {
-    const disk = join(work, `disk-${name.replace(/\W+/g, '-')}.raw`);
-    copyFileSync(images.disk, disk);
+    const stem = join(work, `disk-${name.replace(/\W+/g, '-')}`);
+    let disk: string;
+    if (format === 'raw') {
+      disk = `${stem}.raw`;
+      copyFileSync(images.disk, disk);
+    } else {
+      copyFileSync(images.disk, `${stem}-base.raw`);
+      disk = `${stem}.qcow2`;
+      execFileSync('qemu-img', ['create', '-f', 'qcow2', '-b', `${stem}-base.raw`, '-F', 'raw', disk]);
+    }
+    const drive = await openImage(disk, { readOnly: false });
     const vm = createMachine({
       memory: '256M',
       bios: firmware(),
       kernel: new Uint8Array(readFileSync(images.kernel)),
       initrd: new Uint8Array(readFileSync(images.initrd)),
       append: 'console=ttyS0',
-      drives: [await openRawFile(disk)],
+      drives: [drive.backend],
     });
     vm.start();
     await vm.serial.waitFor('qemu-ts: init ready', { timeout: BOOT_TIMEOUT });
@@ -63,7 +83,9 @@ describe.each(firmwares)('Debian riscv64 Linux with %s', (name, firmware) => {
 
     vm.serial.write('poweroff -f\n');
     expect(await vm.exited).toBe(0);
-    const bytes = readFileSync(disk);
+    await drive.backend.close();
+    if (format === 'qcow2') execFileSync('qemu-img', ['check', disk]); // throws unless clean
+    const bytes = readImage(disk, format);
     expect(bytes.subarray(100 * 512, 100 * 512 + 20).toString('latin1')).toBe('WRITTEN-BY-THE-GUEST');
     expect(bytes.subarray(0, 15).toString('latin1')).toBe('QEMU-TS-DISK-OK');
   }, BOOT_TIMEOUT + 240_000);
