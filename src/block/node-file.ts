@@ -14,6 +14,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { UserError } from '../machine/options.js';
+import { describeFsError } from './node-random-access-file.js';
 import { type BlockBackend, BlockError, checkAccess } from './backend.js';
 
 export interface RawFileOptions {
@@ -21,30 +22,6 @@ export interface RawFileOptions {
 }
 
 /** strerror(3) texts for the errors opening an image usually meets. */
-const STRERROR: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EROFS: 'Read-only file system',
-  EMFILE: 'Too many open files',
-  ENFILE: 'Too many open files in system',
-  ETXTBSY: 'Text file busy',
-  EBUSY: 'Device or resource busy',
-  ENXIO: 'No such device or address',
-  ENODEV: 'No such device',
-  EIO: 'Input/output error',
-};
-
-function describeError(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  if (typeof err.code === 'string') return STRERROR[err.code] ?? err.code;
-  return typeof err.message === 'string' ? err.message : String(e);
-}
-
 /** Open `path` as a raw image. Throws UserError (one line) when it cannot be used. */
 export async function openRawFile(path: string, opts: RawFileOptions = {}): Promise<NodeFileBackend> {
   const readOnly = opts.readOnly === true;
@@ -52,7 +29,7 @@ export async function openRawFile(path: string, opts: RawFileOptions = {}): Prom
   try {
     fh = await open(path, readOnly ? 'r' : 'r+');
   } catch (e) {
-    throw new UserError(`Could not open '${path}': ${describeError(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
   try {
     const st = await fh.stat();
@@ -62,7 +39,7 @@ export async function openRawFile(path: string, opts: RawFileOptions = {}): Prom
   } catch (e) {
     await fh.close().catch(() => {});
     if (e instanceof UserError) throw e;
-    throw new UserError(`Could not open '${path}': ${describeError(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
 }
 
@@ -128,7 +105,7 @@ export class NodeFileBackend implements BlockBackend {
     }
     const p = op().catch((e: unknown) => {
       if (e instanceof BlockError) throw e;
-      throw new BlockError('io', describeError(e));
+      throw new BlockError('io', describeFsError(e));
     });
     this.inflight.add(p);
     const untrack = (): void => {

@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { UserError } from '../machine/options.js';
 import { type BlockBackend, BlockError, checkAccess } from './backend.js';
 import type { RandomAccessFile } from './file.js';
-import { openFile } from './node-random-access-file.js';
+import { openFile, describeFsError } from './node-random-access-file.js';
 import { openRawFile } from './node-file.js';
 import { createQcow2, Qcow2Image, readQcow2Info, type Qcow2Info } from './qcow2.js';
 
@@ -349,29 +349,6 @@ export async function createOverlay(base: OpenedImage, opts: { clusterSize?: num
 // ---------------------------------------------------------------------------------------
 // Blocking I/O for command-line tools (see OpenImageOptions.io)
 
-const STRERROR: Readonly<Record<string, string>> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EROFS: 'Read-only file system',
-  EMFILE: 'Too many open files',
-  ENFILE: 'Too many open files in system',
-  ETXTBSY: 'Text file busy',
-  EBUSY: 'Device or resource busy',
-  ENOSPC: 'No space left on device',
-  EIO: 'Input/output error',
-};
-
-function describeErrno(e: unknown): string {
-  const err = e as { code?: unknown; message?: unknown };
-  if (typeof err.code === 'string') return STRERROR[err.code] ?? err.code;
-  return typeof err.message === 'string' ? err.message : String(e);
-}
-
 /**
  * openFile's blocking twin: same contract, same one-line errors
  * ("Could not open 'x': No such file or directory").
@@ -383,7 +360,7 @@ export function openFileSync(path: string, opts: { readOnly: boolean; create?: b
   try {
     fd = openSync(path, create ? 'w+' : readOnly ? 'r' : 'r+');
   } catch (e) {
-    throw new UserError(`Could not open '${path}': ${describeErrno(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
   try {
     const st = fstatSync(fd);
@@ -392,7 +369,7 @@ export function openFileSync(path: string, opts: { readOnly: boolean; create?: b
   } catch (e) {
     closeSync(fd);
     if (e instanceof UserError) throw e;
-    throw new UserError(`Could not open '${path}': ${describeErrno(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
   return new SyncFile(fd, path, readOnly);
 }
@@ -482,7 +459,7 @@ class SyncRawBackend implements BlockBackend {
       return await op();
     } catch (e) {
       if (e instanceof BlockError) throw e;
-      throw new BlockError('io', describeErrno(e));
+      throw new BlockError('io', describeFsError(e));
     }
   }
 }

@@ -25,7 +25,8 @@ const STRERROR: Readonly<Record<string, string>> = {
   EIO: 'Input/output error',
 };
 
-function describeError(e: unknown): string {
+/** An fs error in the C library's words ("No such file or directory"), as QEMU prints them. */
+export function describeFsError(e: unknown): string {
   const err = e as { code?: unknown; message?: unknown };
   if (typeof err.code === 'string') return STRERROR[err.code] ?? err.code;
   return typeof err.message === 'string' ? err.message : String(e);
@@ -45,7 +46,7 @@ export async function openFile(path: string, opts: OpenFileOptions): Promise<Ran
   try {
     fh = await open(path, create ? 'w+' : readOnly ? 'r' : 'r+');
   } catch (e) {
-    throw new UserError(`Could not open '${path}': ${describeError(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
   try {
     const st = await fh.stat();
@@ -54,7 +55,7 @@ export async function openFile(path: string, opts: OpenFileOptions): Promise<Ran
   } catch (e) {
     await fh.close().catch(() => {});
     if (e instanceof UserError) throw e;
-    throw new UserError(`Could not open '${path}': ${describeError(e)}`);
+    throw new UserError(`Could not open '${path}': ${describeFsError(e)}`);
   }
   return new NodeRandomAccessFile(fh, path, readOnly);
 }

@@ -18,6 +18,7 @@ import { UserError, type DriveOptions, type LogOptions, type MachineOptions } fr
 import { createOverlay, openImage, type ImageFormat, type OpenedImage } from '../block/node-open.js';
 import { runMachine, type RunStats } from '../machine/run.js';
 import { attachStdioTerminal } from './terminal.js';
+import { describeFsError } from '../block/node-random-access-file.js';
 
 export const QEMU_TS_VERSION = '0.1.0';
 
@@ -349,22 +350,6 @@ function parseSerial(values: readonly string[], nographic: boolean, spelled: str
   if (v === 'null' || v === 'none') return { kind: 'null' };
   if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
   throw new UserError(`${spelled} ${oneLine(v)}: unsupported serial backend (supported: stdio, mon:stdio, null, none, file:path)`);
-}
-
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EMFILE: 'Too many open files',
-};
-
-function describeFsError(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
-  return e instanceof Error ? oneLine(e.message) : String(e);
 }
 
 async function readInputFile(spelled: string, path: string): Promise<{ path: string; data: Uint8Array }> {

@@ -2,10 +2,9 @@
  * The RISC-V hart: architectural state, CSRs, trap and interrupt entry, and the memory
  * slow paths that generated code calls on a soft-TLB miss.
  *
- * Implements the machine-mode subset bare-metal code needs (privileged spec 1.12):
- * mstatus, misa, mhartid, mtvec (direct and vectored), mepc, mcause, mtval, mscratch,
- * mie/mip, counters, delegation registers and the S-mode trap CSRs as storage. Paging
- * (satp) is not implemented yet: every access is physical.
+ * Privileged spec 1.12: M, S and U modes, trap delegation, the M and S trap CSRs,
+ * counters and their enables, mstatus (MPRV, SUM, MXR, TVM, TSR, FS/SD), Sv39/Sv48/Sv57
+ * paging with hardware A/D updates, and PMP CSRs as storage (not enforced).
  */
 import { HelperTable, Temp, TempKind, Type } from '../../ir/ir.js';
 import {
@@ -829,9 +828,5 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   /** FS state for tests and debugging. */
   get fsState(): FsState {
     return Number((this.mstatus & MSTATUS_FS) >> MSTATUS_FS_SHIFT) as FsState;
-  }
-
-  exitCodeIsException(code: number): boolean {
-    return code >= ExitCode.ExceptionBase;
   }
 }

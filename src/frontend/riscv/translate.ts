@@ -711,4 +711,3 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
   trans_bexti(a: ArgShift): boolean { return this.shiftImm(a, (x, n) => this.b.andi(this.b.shr(x, n), 1)); }
 }
 
-export type { Label };
