@@ -18,6 +18,7 @@ import { UserError, type DriveOptions, type LogOptions, type MachineOptions } fr
 import { createOverlay, openImage, type ImageFormat, type OpenedImage } from '../block/node-open.js';
 import { runMachine, type RunStats } from '../machine/run.js';
 import { attachStdioTerminal } from './terminal.js';
+import { MAX_RAM_SIZE, parseRamSize } from '../machine/ram-size.js';
 import { describeFsError } from '../block/node-random-access-file.js';
 
 export const QEMU_TS_VERSION = '0.1.0';
@@ -29,10 +30,7 @@ export const SUPPORTED_MACHINES: readonly { name: string; description: string }[
 export const DEFAULT_MACHINE = 'virt';
 /** QEMU's default for riscv virt. */
 export const DEFAULT_RAM_SIZE = 128 * 1024 * 1024;
-/** One ArrayBuffer holds guest RAM; keep well inside what V8 allocates. */
-export const MAX_RAM_SIZE = 16 * 1024 * 1024 * 1024;
-/** QEMU rounds RAM sizes up to this. */
-const RAM_ALIGN = 8192;
+export { MAX_RAM_SIZE, parseRamSize };
 
 export const LOG_ITEMS: Readonly<Record<string, { key: keyof LogOptions; help: string }>> = {
   in_asm: { key: 'inAsm', help: 'show target assembly code for each compiled TB' },
@@ -263,35 +261,6 @@ function parseWithCommander(raw: readonly RawOption[]): { flags: ParsedFlags; sp
   const spelled = new Map<string, string>();
   for (const r of raw) spelled.set(r.spec.names[0]!, r.spelled);
   return { flags: program.opts<ParsedFlags>(), spelled };
-}
-
-/** QEMU's size syntax (qemu_strtosz): a number with an optional B/K/M/G/T/P/E suffix. */
-export function parseRamSize(text: string, spelled = '-m'): number {
-  const bad = (why: string): never => {
-    throw new UserError(`${spelled} ${oneLine(text)}: ${why}`);
-  };
-  let sizeText: string | undefined;
-  for (const part of text.split(',')) {
-    const eq = part.indexOf('=');
-    const key = eq < 0 ? (sizeText === undefined ? 'size' : part) : part.slice(0, eq);
-    const value = eq < 0 ? part : part.slice(eq + 1);
-    if (key === 'size') {
-      if (sizeText !== undefined) bad("'size' given twice");
-      sizeText = value;
-    } else if (key === 'slots' || key === 'maxmem') {
-      bad(`'${key}' (memory hotplug) is not supported`);
-    } else {
-      bad(`invalid parameter '${key}'`);
-    }
-  }
-  const m = /^(\d+(?:\.\d*)?|\.\d+)([bkmgtpe]?)$/i.exec(sizeText ?? '');
-  if (!m) return bad('invalid RAM size (examples: 128M, 1G, 512)');
-  const units: Record<string, number> = { b: 1, k: 2 ** 10, '': 2 ** 20, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
-  const bytes = Number(m[1]) * units[m[2]!.toLowerCase()]!;
-  if (!(bytes > 0)) bad('RAM size must be greater than zero');
-  const aligned = Math.ceil(bytes / RAM_ALIGN) * RAM_ALIGN;
-  if (aligned > MAX_RAM_SIZE) bad(`RAM size too large (at most ${MAX_RAM_SIZE / 2 ** 30}G)`);
-  return aligned;
 }
 
 function parseMachine(text: string, spelled: string): string {

@@ -180,14 +180,10 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
           if (size === 3) {
             emit(Opc.Load, dl, addr, op.aux, op.aux2, dh);
           } else {
+            // A narrower load into i64: the high word is the sign (or zero) extension.
             emit(Opc.Load, dl, addr, op.aux, op.aux2);
-            if (op.aux & MemOp.Sign || size === 2) {
-              // A 32-bit load into i64: sign- or zero-extend the loaded word.
-              if (op.aux & MemOp.Sign) emit(Opc.Sar, dh, [dl, c32(31)]);
-              else emit(Opc.Mov, dh, [c32(0)]);
-            } else {
-              emit(Opc.Mov, dh, [c32(0)]);
-            }
+            if (op.aux & MemOp.Sign) emit(Opc.Sar, dh, [dl, c32(31)]);
+            else emit(Opc.Mov, dh, [c32(0)]);
           }
         } else {
           emit(Opc.Load, d, addr, op.aux, op.aux2);

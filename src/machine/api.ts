@@ -15,6 +15,7 @@
 import type { ExecMode } from '../accel/tcg/engine.js';
 import type { BlockBackend } from '../block/backend.js';
 import { ImageFile, MachineOptions, UserError } from './options.js';
+import { parseRamSize } from './ram-size.js';
 import { RESET_REQUESTED, RiscvVirtMachine } from './riscv-virt.js';
 
 export interface CreateMachineOptions {
@@ -71,12 +72,9 @@ export interface Machine {
 const toImage = (v: Uint8Array | ImageFile, name: string): ImageFile =>
   v instanceof Uint8Array ? { path: name, data: v } : v;
 
+/** RAM in bytes, or QEMU's size syntax ('256M', '1G'; plain numbers are MiB). */
 export function parseMemorySize(v: number | string): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)([KMG]?)$/i.exec(v.trim());
-  if (!m) throw new UserError(`memory '${v}': expected a size such as 256M or 1G`);
-  const unit = { '': 2 ** 20, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Number(m[1]) * unit;
+  return typeof v === 'number' ? v : parseRamSize(v, 'memory');
 }
 
 interface Waiter {

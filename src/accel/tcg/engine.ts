@@ -21,7 +21,7 @@ import { optimize } from '../../ir/optimize.js';
 import { printOps } from '../../ir/printer.js';
 import type { Op } from '../../ir/ir.js';
 import { RiscvCpu } from '../../frontend/riscv/cpu.js';
-import { FLAGS_LIMIT, STATE_WORDS } from '../../frontend/riscv/state.js';
+import { FLAGS_LIMIT, PC, STATE_WORDS } from '../../frontend/riscv/state.js';
 import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
 
@@ -143,8 +143,8 @@ export class TcgEngine {
       while (budget[0] > 0) {
         if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
         const flags = cpu.tbFlags();
-        const lo = state[128];
-        const hi = state[129];
+        const lo = state[PC];
+        const hi = state[PC + 1];
         if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
           tb = this.findBlock(lo, hi, flags);
           if (tb === null) continue; // fetch fault taken: continue at the handler
@@ -193,7 +193,7 @@ export class TcgEngine {
   private lookupForChain(tb: TranslatedBlock, slot: 0 | 1): TranslatedBlock | null {
     const s = this.cpu.state;
     const flags = this.cpu.tbFlags();
-    const next = this.findBlock(s[128], s[129], flags);
+    const next = this.findBlock(s[PC], s[PC + 1], flags);
     if (next !== null && flags === tb.flags && next.pc >> 12n === tb.pc >> 12n) {
       if (slot === 0) tb.next0 = next;
       else tb.next1 = next;
@@ -234,7 +234,7 @@ export class TcgEngine {
     const log = this.log;
     if (log?.inAsm) {
       const lines = result.insnPcs.map(
-        (p, i) => `0x${p.toString(16).padStart(16, '0')}:  ${hex(result.insnBits[i], p)}  ${disassemble(result.insnBits[i], p)}`,
+        (p, i) => `0x${p.toString(16).padStart(16, '0')}:  ${hexBits(result.insnBits[i])}  ${disassemble(result.insnBits[i], p)}`,
       );
       this.logSink(`----------------\nIN: \n${lines.join('\n')}\n\n`);
     }
@@ -328,6 +328,7 @@ export class TcgEngine {
   }
 }
 
-function hex(bits: number, _pc: bigint): string {
+/** Instruction bits as QEMU's in_asm prints them: 8 hex digits, or 4 for compressed. */
+function hexBits(bits: number): string {
   return (bits & 3) === 3 ? (bits >>> 0).toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0') + '    ';
 }

@@ -13,7 +13,8 @@
  * copied into their slots when a block starts, so every operand reads the same way.
  * Semantics match the JS backend op for op (the differential tests run both).
  */
-import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind } from '../../ir/ir.js';
+import { evalCond } from '../../ir/fold.js';
+import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
 
 /** One encoded block: code, where its temporaries live, and its constants. */
@@ -122,21 +123,6 @@ export function encodeBlock(
   return new BytecodeBlock(Int32Array.from(code), Int32Array.from(consts), self.insnCount, mmuIndex);
 }
 
-function cond32(c: number, x: number, y: number): boolean {
-  switch (c) {
-    case Cond.EQ: return x === y;
-    case Cond.NE: return x !== y;
-    case Cond.LT: return x < y;
-    case Cond.GE: return x >= y;
-    case Cond.LE: return x <= y;
-    case Cond.GT: return x > y;
-    case Cond.LTU: return x >>> 0 < y >>> 0;
-    case Cond.GEU: return x >>> 0 >= y >>> 0;
-    case Cond.LEU: return x >>> 0 <= y >>> 0;
-    default: return x >>> 0 > y >>> 0;
-  }
-}
-
 function cond64(c: number, al: number, ah: number, bl: number, bh: number): boolean {
   if (c === Cond.EQ) return al === bl && ah === bh;
   if (c === Cond.NE) return al !== bl || ah !== bh;
@@ -204,16 +190,16 @@ export class BytecodeInterpreter {
           pc += 4;
           break;
         }
-        case B.SetCond: V[code[pc + 1]] = cond32(code[pc + 4], V[code[pc + 2]], V[code[pc + 3]]) ? 1 : 0; pc += 5; break;
+        case B.SetCond: V[code[pc + 1]] = evalCond(code[pc + 4], Type.I32, V[code[pc + 2]], V[code[pc + 3]]) ? 1 : 0; pc += 5; break;
         case B.MovCond:
-          V[code[pc + 1]] = cond32(code[pc + 4], V[code[pc + 2]], V[code[pc + 3]]) ? V[code[pc + 5]] : V[code[pc + 6]];
+          V[code[pc + 1]] = evalCond(code[pc + 4], Type.I32, V[code[pc + 2]], V[code[pc + 3]]) ? V[code[pc + 5]] : V[code[pc + 6]];
           pc += 7;
           break;
         case B.SetCond2:
           V[code[pc + 1]] = cond64(code[pc + 6], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]], V[code[pc + 5]]) ? 1 : 0;
           pc += 7;
           break;
-        case B.BrCond: pc = cond32(code[pc + 3], V[code[pc + 1]], V[code[pc + 2]]) ? code[pc + 4] : pc + 5; break;
+        case B.BrCond: pc = evalCond(code[pc + 3], Type.I32, V[code[pc + 1]], V[code[pc + 2]]) ? code[pc + 4] : pc + 5; break;
         case B.BrCond2:
           pc = cond64(code[pc + 5], V[code[pc + 1]], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]]) ? code[pc + 6] : pc + 7;
           break;
