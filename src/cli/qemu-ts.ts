@@ -574,7 +574,7 @@ export async function main(argv: readonly string[], customIo?: CliIo): Promise<n
     }
     const onStats =
       io.env.QEMU_TS_STATS === '1'
-        ? (s: RunStats) => io.stderr(`qemu-ts: instructions=${s.instructions} blocks=${s.blocksTranslated}\n`)
+        ? (s: RunStats) => io.stderr(`qemu-ts: instructions=${s.instructions} blocks=${s.blocksTranslated} compiled=${s.blocksCompiled}\n`)
         : undefined;
     try {
       return await runMachine(cl.options, { onStats });

@@ -34,6 +34,7 @@ import { loadImage } from './loader.js';
 import { MachineOptions, UserError } from './options.js';
 import { BuiltinSbi } from './riscv-sbi.js';
 import { buildVirtFdt } from './virt-fdt.js';
+import { yieldToHost } from './yield.js';
 import {
   VIRT_IRQ, VIRT_KERNEL_OFFSET, VIRT_MEMMAP, VIRT_PLIC_NUM_SOURCES,
 } from './virt-memmap.js';
@@ -406,7 +407,7 @@ export class RiscvVirtMachine {
       const now = performance.now();
       if (now - lastYield > 20) {
         this.flushOutput();
-        await new Promise((r) => setTimeout(r, 0));
+        await yieldToHost();
         lastYield = performance.now();
       }
     }

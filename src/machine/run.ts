@@ -6,6 +6,7 @@ import { RESET_REQUESTED, RiscvVirtMachine } from './riscv-virt.js';
 export interface RunStats {
   instructions: number;
   blocksTranslated: number;
+  blocksCompiled: number;
 }
 
 /** Resolves to the exit status the guest asked for; a guest reset restarts the machine. */
@@ -13,13 +14,14 @@ export async function runMachine(
   options: MachineOptions,
   extra: { mode?: ExecMode; onStats?: (s: RunStats) => void } = {},
 ): Promise<number> {
-  const stats: RunStats = { instructions: 0, blocksTranslated: 0 };
+  const stats: RunStats = { instructions: 0, blocksTranslated: 0, blocksCompiled: 0 };
   try {
     for (;;) {
       const machine = new RiscvVirtMachine(options, extra.mode);
       const status = await machine.run();
       stats.instructions += machine.engine.instret;
       stats.blocksTranslated += machine.engine.blocksTranslated;
+      stats.blocksCompiled += machine.engine.blocksCompiled;
       if (status !== RESET_REQUESTED) return status;
     }
   } finally {

@@ -40,7 +40,12 @@ export class AddressSpace implements GuestMemory {
   readonly codePages: Uint8Array;
   private readonly regions: MmioRegion[] = [];
   /** Called when a code page is written; the engine drops the page's blocks. */
-  onCodeWrite: (ramPage: number) => void = () => {};
+  /**
+   * A write touched bytes [offset, offset + length) of a RAM page in `codePages`; the
+   * listener drops the translations overlapping them and says whether the page still
+   * holds any (data next to code keeps its page protected, but drops nothing).
+   */
+  onCodeWrite: (ramPage: number, offset: number, length: number) => boolean = () => false;
 
   constructor(
     readonly ramBase: number,
@@ -152,8 +157,10 @@ export class AddressSpace implements GuestMemory {
     const last = (off + len - 1) >>> PAGE_SHIFT;
     for (let p = first; p <= last; p++) {
       if (this.codePages[p]) {
-        this.codePages[p] = 0;
-        this.onCodeWrite(p);
+        const base = p * PAGE_SIZE;
+        const start = Math.max(off, base);
+        const end = Math.min(off + len, base + PAGE_SIZE);
+        if (!this.onCodeWrite(p, start - base, end - start)) this.codePages[p] = 0;
       }
     }
   }

@@ -12,9 +12,9 @@
  * - Blocks run as generated JavaScript, or in the IR interpreter (`mode: 'interp'`),
  *   which is the reference the JS backend is tested against.
  */
-import { generateJs, compileJs, TbFunction } from '../../backend/js/codegen.js';
+import { GeneratedSource, generateJs, generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
 import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
-import { BytecodeInterpreter, encodeBlock } from '../../backend/interp/bytecode.js';
+import { BytecodeBlock, BytecodeInterpreter, encodeBlock } from '../../backend/interp/bytecode.js';
 import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
 import { lowerI64 } from '../../ir/lower.js';
 import { optimize } from '../../ir/optimize.js';
@@ -34,6 +34,13 @@ export type ExecMode = 'jit' | 'tier0' | 'compile' | 'interp';
 
 /** Executions of a block in tier 0 before it is compiled to JavaScript. */
 export const COMPILE_THRESHOLD = 64;
+/** A block that ran this often joins a region compiled for a hot neighbour. */
+const REGION_WARM = 8;
+/** Guest instructions per region: keeps the function well under TurboFan's size limit. */
+const REGION_MAX_INSNS = 256;
+/** A RAM page whose code was overwritten this often is never compiled again. */
+const PAGE_REWRITE_LIMIT = 32;
+const NEVER = 0x7fffffff;
 
 export class TranslatedBlock {
   /** Successor for chained exits 0 and 1 (validated on use). */
@@ -49,9 +56,23 @@ export class TranslatedBlock {
     readonly insnCount: number,
     readonly insnPcs: bigint[],
     readonly pages: number[],
+    /** The RAM offsets its code occupies: [start, end) pairs, one per page. */
+    readonly ramRanges: number[],
     /** Runs the block; replaced by compiled code when the block gets hot. */
     public run: () => number,
-  ) {}
+    /** Tier-0 form while the block is interpreted (null once compiled, or never encoded). */
+    public bytecode: BytecodeBlock | null,
+  ) {
+    this.exceptionPcs = insnPcs;
+  }
+  /**
+   * Exception exit `ExitCode.ExceptionBase + i` faulted at `exceptionPcs[i]`, and the
+   * slice is owed `exceptionRefunds[i]` instructions that did not run (null: the block's
+   * own numbering, insnCount - i). A block compiled into a region takes the region's
+   * tables, since the faulting instruction may be in another member.
+   */
+  exceptionPcs: bigint[];
+  exceptionRefunds: number[] | null = null;
 }
 
 /** Why `run` returned. */
@@ -76,6 +97,8 @@ export class TcgEngine {
   private readonly cache = new Map<number, TranslatedBlock>();
   private readonly jumpCache = new Array<TranslatedBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
   private readonly pageBlocks = new Map<number, TranslatedBlock[]>();
+  /** Times each RAM page's code was overwritten (see PAGE_REWRITE_LIMIT). */
+  private readonly pageRewrites = new Map<number, number>();
   /** Instructions retired before the current slice. */
   private instretBase = 0;
   /** The current slice's budget as given; retired = sliceBudget - budget[0]. */
@@ -94,7 +117,7 @@ export class TcgEngine {
     this.mode = options.mode ?? 'jit';
     this.log = options.log;
     this.logSink = options.logSink ?? (() => {});
-    cpu.bus.onCodeWrite = (page) => this.invalidatePage(page);
+    cpu.bus.onCodeWrite = (page, offset, length) => this.invalidateRange(page, offset, length);
     this.tier0 = new BytecodeInterpreter(cpu, cpu.values);
   }
 
@@ -173,8 +196,9 @@ export class TcgEngine {
           default: {
             // A guest exception at instruction `index` of the block.
             const index = exit - ExitCode.ExceptionBase;
-            budget[0] += tb.insnCount - index;
-            cpu.takePendingException(tb.insnPcs[index]);
+            const refunds = tb.exceptionRefunds;
+            budget[0] += refunds === null ? tb.insnCount - index : refunds[index];
+            cpu.takePendingException(tb.exceptionPcs[index]);
           }
         }
         tb = next;
@@ -241,6 +265,7 @@ export class TcgEngine {
     optimize(b);
     if (log?.op) this.logSink(`OP after optimization:\n${printOps(b.ops, b.helpers)}\n`);
     let run: () => number;
+    let bytecode: BytecodeBlock | null = null;
     const name = `tb_${pc.toString(16)}_${flags}`;
     if (this.mode === 'interp') {
       const prepared = new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1);
@@ -248,44 +273,40 @@ export class TcgEngine {
     } else {
       lowerI64(b, { mul64: cpu.helperIds.mul64 });
       const mmuIndex = RiscvCpu.mmuIndexFromFlags(flags);
-      // Closures below must not capture `result` or `b`: that would keep every cold
-      // block's IR alive.
-      const insnCount = result.insnCount;
-      const self = { pc, insnCount };
-      const compile = (ops: typeof b.ops): (() => number) => {
-        const src = generateJs(ops, cpu.helpers, name, self, mmuIndex);
-        if (log?.outAsm) this.logSink(`OUT: [${name}]\n${src.factory}\n\n`);
-        this.blocksCompiled++;
-        return compileJs(src, cpu);
-      };
-      const bytecode =
-        this.mode === 'compile' ? null : encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
+      const self = { pc, insnCount: result.insnCount };
+      if (this.mode !== 'compile') {
+        bytecode = encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
+      }
       if (bytecode === null) {
-        run = compile(b.ops);
-      } else if (this.mode === 'tier0') {
-        run = () => this.tier0.run(bytecode);
+        const src = generateJs(b.ops, cpu.helpers, name, self, mmuIndex);
+        run = this.compileSource(src);
       } else {
-        // Interpret until hot, then compile. The IR is not kept (most blocks never get
-        // hot): it is translated again from guest memory, which has not changed since
-        // (a write to the page would have dropped this block), at the same pc and flags
-        // the block is running under right now.
-        let count = 0;
-        run = () => {
-          if (++count === COMPILE_THRESHOLD) {
-            const again = this.lowered(pc, flags);
-            if (again !== null && again.insnCount === insnCount) tb.run = compile(again.ops);
-          }
-          return this.tier0.run(bytecode);
-        };
+        const tier0 = this.tier0;
+        const code = bytecode;
+        if (this.mode === 'jit') {
+          // Interpret until hot, then compile (see compileHot). Closures here must not
+          // capture `result` or `b`: that would keep every cold block's IR alive.
+          // Pages rewritten again and again (a JIT in the guest, a loader reusing them)
+          // stay interpreted: compiling their blocks would be thrown away each time.
+          const ramPage = Math.floor((cpu.fetchPhysical(pc) - cpu.bus.ramBase) / PAGE_SIZE);
+          code.hotAt = (this.pageRewrites.get(ramPage) ?? 0) < PAGE_REWRITE_LIMIT ? COMPILE_THRESHOLD : NEVER;
+          run = () => {
+            if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
+            return tier0.run(code);
+          };
+        } else {
+          run = () => tier0.run(code);
+        }
       }
     }
     // Register the block on every RAM page it covers, and write-protect those pages.
-    const pages: number[] = [];
-    const first = cpu.fetchPhysical(pc);
-    const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1));
-    for (const p of new Set([first, last])) {
-      const ramPage = Math.floor((p - cpu.bus.ramBase) / PAGE_SIZE);
-      pages.push(ramPage);
+    // Its bytes as RAM-offset ranges, one per page (a block may run into the next page).
+    const first = cpu.fetchPhysical(pc) - cpu.bus.ramBase;
+    const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1)) - cpu.bus.ramBase;
+    const firstPage = Math.floor(first / PAGE_SIZE), lastPage = Math.floor(last / PAGE_SIZE);
+    const pages = firstPage === lastPage ? [firstPage] : [firstPage, lastPage];
+    const ramRanges = firstPage === lastPage ? [first, last + 1] : [first, (firstPage + 1) * PAGE_SIZE, lastPage * PAGE_SIZE, last + 1];
+    for (const ramPage of pages) {
       let list = this.pageBlocks.get(ramPage);
       if (!list) this.pageBlocks.set(ramPage, (list = []));
       if (!cpu.bus.codePages[ramPage]) {
@@ -293,7 +314,7 @@ export class TcgEngine {
         cpu.protectCodePage(ramPage);
       }
     }
-    const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, run);
+    const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, ramRanges, run, bytecode);
     for (const p of pages) this.pageBlocks.get(p)!.push(tb);
     this.cache.set(key, tb);
     this.blocksTranslated++;
@@ -309,11 +330,105 @@ export class TcgEngine {
     return { ops: r.builder.ops, insnCount: r.insnCount };
   }
 
-  /** A RAM page that held code was written: drop its blocks. */
+  private compileSource(src: GeneratedSource): () => number {
+    if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
+    this.blocksCompiled++;
+    return compileJs(src, this.cpu);
+  }
+
+  /**
+   * A tier-0 block got hot: compile it, together with the still-interpreted blocks of its
+   * virtual page that ran under the same flags and are warm, into one region function.
+   * Blocks compiled earlier keep their own regions (so nothing is compiled twice, and
+   * regions stay small: TurboFan's compile time grows faster than their size). The IR
+   * was not kept (most blocks never get hot): members are translated again from guest
+   * memory, which has not changed since (a write to the page would have dropped them),
+   * under the mapping the hot block runs with right now, which is the members' too (same
+   * virtual and physical page). Returns false if nothing could be compiled.
+   */
+  private compileHot(hot: TranslatedBlock): boolean {
+    const ramPage = hot.pages[0];
+    const candidates: TranslatedBlock[] = [hot];
+    if (hot.pages.length === 1) {
+      const others = (this.pageBlocks.get(ramPage) ?? []).filter(
+        (t) =>
+          t !== hot && t.valid && t.bytecode !== null && t.bytecode.heat >= REGION_WARM && t.pages.length === 1 &&
+          t.flags === hot.flags && t.pcHi === hot.pcHi && t.pcLo >>> 12 === hot.pcLo >>> 12,
+      );
+      // Hottest first, up to the size limit.
+      others.sort((x, y) => y.bytecode!.heat - x.bytecode!.heat);
+      let insns = hot.insnCount;
+      for (const t of others) {
+        if (insns + t.insnCount > REGION_MAX_INSNS) continue;
+        insns += t.insnCount;
+        candidates.push(t);
+      }
+    }
+    const members: TranslatedBlock[] = [];
+    const blocks: RegionBlock[] = [];
+    const pcs: bigint[] = [];
+    const refunds: number[] = [];
+    for (const t of candidates) {
+      const again = this.lowered(t.pc, t.flags);
+      if (again === null || again.insnCount !== t.insnCount) continue;
+      members.push(t);
+      blocks.push({ ops: again.ops, pc: t.pc, insnCount: t.insnCount, exceptionBase: pcs.length });
+      for (let i = 0; i < t.insnCount; i++) {
+        pcs.push(t.insnPcs[i]);
+        refunds.push(t.insnCount - i);
+      }
+    }
+    if (members[0] !== hot) {
+      // Not translatable again as it was: leave it interpreted for good.
+      if (hot.bytecode) hot.bytecode.hotAt = NEVER;
+      return false;
+    }
+    const mmuIndex = RiscvCpu.mmuIndexFromFlags(hot.flags);
+    const name = members.length === 1 ? `tb_${hot.pc.toString(16)}_${hot.flags}` : `region_${hot.pc.toString(16)}_${hot.flags}_${members.length}`;
+    const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
+    const fn = this.compileSource(src);
+    for (const t of members) {
+      t.run = fn;
+      t.bytecode = null;
+      if (members.length > 1) {
+        t.exceptionPcs = pcs;
+        t.exceptionRefunds = refunds;
+        // Chained successors were found for exits of this block alone; region exits
+        // go through the jump cache instead.
+        t.next0 = t.next1 = null;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Bytes [offset, offset + length) of a RAM page that holds code were written: drop the
+   * blocks whose code overlaps them (as QEMU does; data sharing a page with code must not
+   * throw the code away). Returns whether blocks remain on the page.
+   */
+  invalidateRange(ramPage: number, offset: number, length: number): boolean {
+    const list = this.pageBlocks.get(ramPage);
+    if (!list) return false;
+    const base = ramPage * PAGE_SIZE;
+    const start = base + offset, end = start + length;
+    let hit = false;
+    for (const tb of list) {
+      const r = tb.ramRanges;
+      for (let i = 0; i < r.length; i += 2) if (r[i] < end && start < r[i + 1]) hit = true;
+      if (hit) break;
+    }
+    if (!hit) return true;
+    // Regions span the page's blocks, and the page's code is being rewritten: drop them all.
+    this.invalidatePage(ramPage);
+    return false;
+  }
+
+  /** A RAM page that held code was rewritten: drop its blocks. */
   invalidatePage(ramPage: number): void {
     const list = this.pageBlocks.get(ramPage);
     if (!list) return;
     this.pageBlocks.delete(ramPage);
+    this.pageRewrites.set(ramPage, (this.pageRewrites.get(ramPage) ?? 0) + 1);
     for (const tb of list) {
       tb.valid = false;
       if (this.cache.get(tb.key) === tb) this.cache.delete(tb.key);
@@ -325,6 +440,7 @@ export class TcgEngine {
     for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
     this.cpu.bus.codePages.fill(0);
     this.jumpCache.fill(null);
+    this.pageRewrites.clear();
   }
 }
 

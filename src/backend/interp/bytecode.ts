@@ -27,6 +27,12 @@ export class BytecodeBlock {
     readonly insnCount: number,
     readonly mmuIndex: number,
   ) {}
+  /**
+   * Times the block started (entries and self-loop iterations). The engine compiles a
+   * block once it reaches `hotAt`; a self-loop returns to the engine at that point.
+   */
+  heat = 0;
+  hotAt = 0x7fffffff;
 }
 
 const enum B {
@@ -163,6 +169,7 @@ export class BytecodeInterpreter {
     const X = rt.exceptionPending;
     const R = rt.retHi;
     const budget = rt.budget;
+    block.heat++;
     let pc = 0;
     for (;;) {
       switch (code[pc]) {
@@ -293,7 +300,7 @@ export class BytecodeInterpreter {
         }
         case B.SelfLoop:
           // Like the JS backend: loop back while the slice's budget lasts.
-          if (budget[0] > block.insnCount) {
+          if (budget[0] > block.insnCount && ++block.heat < block.hotAt) {
             budget[0] -= block.insnCount;
             pc = 0;
             break;

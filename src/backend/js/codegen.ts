@@ -66,7 +66,20 @@ export interface GeneratedSource {
   name: string;
 }
 
-/** Generate the JS source for a lowered block. */
+/** One translated block of a region. */
+export interface RegionBlock {
+  /** Lowered ops. */
+  ops: readonly Op[];
+  pc: bigint;
+  insnCount: number;
+  /**
+   * Added to an instruction's index within the block to form its exception exit code
+   * (`ExitCode.ExceptionBase + exceptionBase + index`); the engine maps it back.
+   */
+  exceptionBase: number;
+}
+
+/** Generate the JS source for a single lowered block (a region of one, chained exits kept). */
 export function generateJs(
   ops: readonly Op[],
   helpers: Runtime['helpers'],
@@ -76,116 +89,185 @@ export function generateJs(
   /** Which of the runtime's soft TLBs this block's memory accesses use. */
   mmuIndex = 0,
 ): GeneratedSource {
-  const body: string[] = [];
+  const block = { ops, pc: self?.pc ?? -1n, insnCount: self?.insnCount ?? 0, exceptionBase: 0 };
+  return generateRegion([block], helpers, name, mmuIndex);
+}
+
+/**
+ * Generate one function for a region: blocks of one virtual page, translated with the
+ * same flags, under an internal dispatcher `loop: for (;;) switch (pc)`. A direct jump
+ * to a member block (and an indirect one that lands on a member) continues the loop while
+ * the slice's budget lasts, charging the target block first, exactly as the engine would;
+ * guest registers stay in JS locals throughout. Any other exit writes them back and
+ * returns to the engine. A region of one block keeps its goto_tb exit codes so the engine
+ * can chain it; a larger region's exits say `Lookup` (the engine's chain slots belong to
+ * the block it entered through, not to the member that exits).
+ */
+export function generateRegion(
+  blocks: readonly RegionBlock[],
+  helpers: Runtime['helpers'],
+  name: string,
+  mmuIndex: number,
+  /** The state slot of the pc's low word (the dispatcher's key); needed for several blocks. */
+  pcSlot = -1,
+): GeneratedSource {
+  const blockCode: string[] = [];
   const temps = new Set<number>();
   const usedHelpers = new Set<number>();
   const globalsUsed = new Set<number>();
   const globalsWritten = new Set<number>();
-  for (const op of ops) {
-    for (const t of [op.dst, op.dst2]) {
-      if (t && t.kind === TempKind.Global) globalsWritten.add(t.slot);
+  const members = new Map<bigint, RegionBlock>();
+  for (const b of blocks) members.set(b.pc, b);
+  const single = blocks.length === 1;
+  if (!single && pcSlot < 0) throw new Error('generateRegion: several blocks need the pc slot');
+  // A single block keeps guest registers in locals for its whole run, self-loops
+  // included. In a region each member loads the registers it uses when it starts and
+  // stores those it wrote when it ends: a region may be entered and left after one
+  // member, and loading every register of every member on each entry would cost more
+  // than it saves. Exits leave the member's labelled block `M` with `rc` set (-1:
+  // continue with the member whose pc was just stored).
+  const leave = single ? 'X' : 'M';
+  const exit = (code: number | string) => `{ rc = ${code}; break ${leave}; }`;
+  // Entering another member: charge it first, like the engine does (so instruction
+  // counts stay exact), and only if it can run to its end within the budget.
+  const enter = (n: number | string) =>
+    single ? `if (B[0] > ${n}) { B[0] -= ${n}; continue loop; }` : `if (B[0] > ${n}) { B[0] -= ${n}; rc = -1; break M; }`;
+  let loops = false;
+  let pcHi = 0;
+  // An indirect jump that lands on a member stays in the region: find its length.
+  const memberLength = [...members.values()]
+    .map((m) => `case ${Number(BigInt.asIntN(32, m.pc))}: n = ${m.insnCount}; break;`)
+    .join(' ');
+
+  for (const [bi, block] of blocks.entries()) {
+    const pcLo = Number(BigInt.asIntN(32, block.pc));
+    pcHi = Number(BigInt.asIntN(32, block.pc >> 32n));
+    const body: string[] = [];
+    const used = new Set<number>(), written = new Set<number>();
+    for (const op of block.ops) {
+      for (const t of [op.dst, op.dst2]) if (t && t.kind === TempKind.Global) written.add(t.slot);
     }
-  }
-  const note = (t: Temp | null) => {
-    if (t && t.kind === TempKind.Temp) temps.add(t.id);
-    if (t && t.kind === TempKind.Global) globalsUsed.add(t.slot);
-  };
-  const writeBack = () => [...globalsWritten].map((g) => `s[${g}] = g${g};`).join(' ');
-  const reload = () => [...globalsUsed].map((g) => `g${g} = s[${g}];`).join(' ');
-  const exit = (code: number | string) => `{ rc = ${code}; break X; }`;
-  let selfLoop = false;
-  // Labels close in the order they are set; open them all at the top, latest outermost.
-  const labelOrder: number[] = [];
-  for (const op of ops) if (op.opc === Opc.SetLabel) labelOrder.push(op.aux);
-  if (labelOrder.length) body.push(labelOrder.slice().reverse().map((l) => `L${l}: {`).join(' '));
+    const note = (t: Temp | null) => {
+      if (t && t.kind === TempKind.Temp) temps.add(t.id);
+      if (t && t.kind === TempKind.Global) used.add(t.slot);
+    };
+    const writeBack = () => [...written].map((g) => `s[${g}] = g${g};`).join(' ');
+    const reload = () => [...used].map((g) => `g${g} = s[${g}];`).join(' ');
+    // Labels close in the order they are set; open them all at the top, latest outermost.
+    const labelOrder: number[] = [];
+    for (const op of block.ops) if (op.opc === Opc.SetLabel) labelOrder.push(op.aux);
+    if (labelOrder.length) body.push(labelOrder.slice().reverse().map((l) => `L${bi}_${l}: {`).join(' '));
+    const exc = (idx: number) => `if (X[0] !== 0) ${exit(ExitCode.ExceptionBase + block.exceptionBase + idx)}`;
 
-  const exc = (idx: number) => `if (X[0] !== 0) ${exit(ExitCode.ExceptionBase + idx)}`;
-
-  for (const op of ops) {
-    note(op.dst);
-    note(op.dst2);
-    op.args.forEach(note);
-    const a = op.args.map(operand);
-    const d = op.dst ? operand(op.dst) : '';
-    const d2 = op.dst2 ? operand(op.dst2) : '';
-    switch (op.opc) {
-      case Opc.Mov: body.push(`${d} = ${a[0]};`); break;
-      case Opc.Add: body.push(`${d} = (${a[0]} + ${a[1]}) | 0;`); break;
-      case Opc.Sub: body.push(`${d} = (${a[0]} - ${a[1]}) | 0;`); break;
-      case Opc.Mul: body.push(`${d} = Math.imul(${a[0]}, ${a[1]});`); break;
-      case Opc.And: body.push(`${d} = ${a[0]} & ${a[1]};`); break;
-      case Opc.Or: body.push(`${d} = ${a[0]} | ${a[1]};`); break;
-      case Opc.Xor: body.push(`${d} = ${a[0]} ^ ${a[1]};`); break;
-      case Opc.Shl: body.push(`${d} = ${a[0]} << ${a[1]};`); break;
-      case Opc.Shr: body.push(`${d} = (${a[0]} >>> ${a[1]}) | 0;`); break;
-      case Opc.Sar: body.push(`${d} = ${a[0]} >> ${a[1]};`); break;
-      case Opc.Neg: body.push(`${d} = (-${a[0]}) | 0;`); break;
-      case Opc.Not: body.push(`${d} = ~${a[0]};`); break;
-      case Opc.ExtS: {
-        const sh = 32 - op.aux2;
-        body.push(sh ? `${d} = (${a[0]} << ${sh}) >> ${sh};` : `${d} = ${a[0]};`);
-        break;
-      }
-      case Opc.ExtU:
-        body.push(op.aux2 >= 32 ? `${d} = ${a[0]};` : `${d} = ${a[0]} & ${(1 << op.aux2) - 1};`);
-        break;
-      case Opc.SetCond: body.push(`${d} = ${cond32(op.aux, a[0], a[1])} ? 1 : 0;`); break;
-      case Opc.MovCond: body.push(`${d} = ${cond32(op.aux, a[0], a[1])} ? ${a[2]} : ${a[3]};`); break;
-      case Opc.SetCond2: body.push(`${d} = ${cond64(op.aux, a[0], a[1], a[2], a[3])} ? 1 : 0;`); break;
-      case Opc.BrCond: body.push(`if (${cond32(op.aux2, a[0], a[1])}) break L${op.aux};`); break;
-      case Opc.BrCond2: body.push(`if (${cond64(op.aux2, a[0], a[1], a[2], a[3])}) break L${op.aux};`); break;
-      case Opc.Br: body.push(`break L${op.aux};`); break;
-      case Opc.SetLabel: body.push(`} // L${op.aux}`); break;
-      case Opc.Add2:
-        body.push(`L = (${a[0]} + ${a[2]}) | 0; ${d2} = (${a[1]} + ${a[3]} + ((L >>> 0) < (${a[0]} >>> 0) ? 1 : 0)) | 0; ${d} = L;`);
-        break;
-      case Opc.Sub2:
-        body.push(`L = (${a[0]} - ${a[2]}) | 0; ${d2} = (${a[1]} - ${a[3]} - ((${a[0]} >>> 0) < (${a[2]} >>> 0) ? 1 : 0)) | 0; ${d} = L;`);
-        break;
-      case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
-        body.push(shift2(op, d, d2, a));
-        break;
-      case Opc.Load: body.push(genLoad(op, d, d2, a, exc)); break;
-      case Opc.Store: body.push(genStore(op, a, exc)); break;
-      case Opc.Call: {
-        usedHelpers.add(op.aux);
-        const flags = helpers[op.aux].flags;
-        const call = `H${op.aux}(${a.join(', ')})`;
-        // Placeholders: the global sets are complete only after the whole block is seen.
-        if (flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) body.push('@WRITEBACK@');
-        body.push(d ? `${d} = ${call};` : `${call};`);
-        if (d2) body.push(`${d2} = R[0];`);
-        if (flags & HelperFlags.WritesGlobals) body.push('@RELOAD@');
-        if (flags & HelperFlags.MayRaise) body.push(exc(op.aux2));
-        break;
-      }
-      case Opc.InsnStart: body.push(`// ${op.aux}: 0x${op.pc.toString(16)}`); break;
-      case Opc.GotoTb:
-        if (self && op.pc === self.pc) {
-          selfLoop = true;
-          // Charge the next iteration only if it will run, so the count stays exact.
-          body.push(`if (B[0] > ${self.insnCount}) { B[0] -= ${self.insnCount}; continue loop; } ${exit(op.aux)}`);
-        } else {
-          body.push(exit(op.aux));
+    for (const op of block.ops) {
+      note(op.dst);
+      note(op.dst2);
+      op.args.forEach(note);
+      const a = op.args.map(operand);
+      const d = op.dst ? operand(op.dst) : '';
+      const d2 = op.dst2 ? operand(op.dst2) : '';
+      switch (op.opc) {
+        case Opc.Mov: body.push(`${d} = ${a[0]};`); break;
+        case Opc.Add: body.push(`${d} = (${a[0]} + ${a[1]}) | 0;`); break;
+        case Opc.Sub: body.push(`${d} = (${a[0]} - ${a[1]}) | 0;`); break;
+        case Opc.Mul: body.push(`${d} = Math.imul(${a[0]}, ${a[1]});`); break;
+        case Opc.And: body.push(`${d} = ${a[0]} & ${a[1]};`); break;
+        case Opc.Or: body.push(`${d} = ${a[0]} | ${a[1]};`); break;
+        case Opc.Xor: body.push(`${d} = ${a[0]} ^ ${a[1]};`); break;
+        case Opc.Shl: body.push(`${d} = ${a[0]} << ${a[1]};`); break;
+        case Opc.Shr: body.push(`${d} = (${a[0]} >>> ${a[1]}) | 0;`); break;
+        case Opc.Sar: body.push(`${d} = ${a[0]} >> ${a[1]};`); break;
+        case Opc.Neg: body.push(`${d} = (-${a[0]}) | 0;`); break;
+        case Opc.Not: body.push(`${d} = ~${a[0]};`); break;
+        case Opc.ExtS: {
+          const sh = 32 - op.aux2;
+          body.push(sh ? `${d} = (${a[0]} << ${sh}) >> ${sh};` : `${d} = ${a[0]};`);
+          break;
         }
-        break;
-      case Opc.LookupAndGoto: body.push(exit(ExitCode.Lookup)); break;
-      case Opc.ExitTb: body.push(exit(op.aux)); break;
-      default:
-        throw new Error(`generateJs: unexpected op ${op.opc}`);
+        case Opc.ExtU:
+          body.push(op.aux2 >= 32 ? `${d} = ${a[0]};` : `${d} = ${a[0]} & ${(1 << op.aux2) - 1};`);
+          break;
+        case Opc.SetCond: body.push(`${d} = ${cond32(op.aux, a[0], a[1])} ? 1 : 0;`); break;
+        case Opc.MovCond: body.push(`${d} = ${cond32(op.aux, a[0], a[1])} ? ${a[2]} : ${a[3]};`); break;
+        case Opc.SetCond2: body.push(`${d} = ${cond64(op.aux, a[0], a[1], a[2], a[3])} ? 1 : 0;`); break;
+        case Opc.BrCond: body.push(`if (${cond32(op.aux2, a[0], a[1])}) break L${bi}_${op.aux};`); break;
+        case Opc.BrCond2: body.push(`if (${cond64(op.aux2, a[0], a[1], a[2], a[3])}) break L${bi}_${op.aux};`); break;
+        case Opc.Br: body.push(`break L${bi}_${op.aux};`); break;
+        case Opc.SetLabel: body.push(`} // L${bi}_${op.aux}`); break;
+        case Opc.Add2:
+          body.push(`L = (${a[0]} + ${a[2]}) | 0; ${d2} = (${a[1]} + ${a[3]} + ((L >>> 0) < (${a[0]} >>> 0) ? 1 : 0)) | 0; ${d} = L;`);
+          break;
+        case Opc.Sub2:
+          body.push(`L = (${a[0]} - ${a[2]}) | 0; ${d2} = (${a[1]} - ${a[3]} - ((${a[0]} >>> 0) < (${a[2]} >>> 0) ? 1 : 0)) | 0; ${d} = L;`);
+          break;
+        case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
+          body.push(shift2(op, d, d2, a));
+          break;
+        case Opc.Load: body.push(genLoad(op, d, d2, a, exc)); break;
+        case Opc.Store: body.push(genStore(op, a, exc)); break;
+        case Opc.Call: {
+          usedHelpers.add(op.aux);
+          const flags = helpers[op.aux].flags;
+          const call = `H${op.aux}(${a.join(', ')})`;
+          // Placeholders: the global sets are complete only after the whole region is seen.
+          if (flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) body.push('@WRITEBACK@');
+          body.push(d ? `${d} = ${call};` : `${call};`);
+          if (d2) body.push(`${d2} = R[0];`);
+          if (flags & HelperFlags.WritesGlobals) body.push('@RELOAD@');
+          if (flags & HelperFlags.MayRaise) body.push(exc(op.aux2));
+          break;
+        }
+        case Opc.InsnStart: body.push(`// ${op.aux}: 0x${op.pc.toString(16)}`); break;
+        case Opc.GotoTb: {
+          // The block code has already set the pc to the target.
+          const target = members.get(op.pc);
+          if (target) {
+            loops = true;
+            body.push(enter(target.insnCount));
+          }
+          body.push(exit(single ? op.aux : ExitCode.Lookup));
+          break;
+        }
+        case Opc.LookupAndGoto:
+          if (!single) {
+            loops = true;
+            body.push(`switch (g${pcSlot}) { ${memberLength} default: n = 0; }`);
+            body.push(`if (n !== 0 && g${pcSlot + 1} === ${pcHi}) ${enter('n')}`);
+          }
+          body.push(exit(ExitCode.Lookup));
+          break;
+        case Opc.ExitTb: body.push(exit(op.aux)); break;
+        default:
+          throw new Error(`generateJs: unexpected op ${op.opc}`);
+      }
+    }
+    body.push(exit(ExitCode.Lookup));
+    const code = body
+      .map((line) => (line === '@WRITEBACK@' ? writeBack() : line === '@RELOAD@' ? reload() : line))
+      .join('\n');
+    for (const g of used) globalsUsed.add(g);
+    for (const g of written) globalsWritten.add(g);
+    if (single) {
+      blockCode.push(code);
+    } else {
+      const load = [...used].map((g) => `g${g} = s[${g}];`).join(' ');
+      blockCode.push(`case ${pcLo}: {\n${load}\nM: {\n${code}\n}\n${writeBack()}\nif (rc < 0) continue loop;\nbreak X;\n}`);
     }
   }
-  body.push(exit(ExitCode.Lookup));
-  const code = body
-    .map((line) => (line === '@WRITEBACK@' ? writeBack() : line === '@RELOAD@' ? reload() : line))
-    .join('\n');
-  const decl = [
-    'L = 0', 'ti = 0', 'to = 0', 'rc = 0',
-    ...[...globalsUsed].sort((x, y) => x - y).map((g) => `g${g} = s[${g}]`),
-    ...[...temps].sort((x, y) => x - y).map((id) => `t${id} = 0`),
-  ];
-  const loopOpen = selfLoop ? 'loop: for (;;) {' : '';
-  const loopClose = selfLoop ? '}' : '';
+  const code = blockCode.join('\n');
+  let decl = ['L = 0', 'ti = 0', 'to = 0', 'rc = 0', 'n = 0'];
+  let dispatch: string;
+  let writeBack = '';
+  if (single) {
+    decl.push(...[...globalsUsed].sort((x, y) => x - y).map((g) => `g${g} = s[${g}]`));
+    dispatch = loops ? `loop: for (;;) {\n${code}\n}` : code;
+    writeBack = [...globalsWritten].map((g) => `s[${g}] = g${g};`).join(' ');
+  } else {
+    // The dispatcher switches on the pc's low word (the high word is the region's).
+    decl.push(...[...globalsUsed].sort((x, y) => x - y).map((g) => `g${g} = 0`));
+    dispatch = `loop: for (;;) { switch (s[${pcSlot}]) {\n${code}\n} rc = ${ExitCode.Lookup}; break X; }`;
+  }
+  decl = decl.concat([...temps].sort((x, y) => x - y).map((id) => `t${id} = 0`));
   const prologue = [
     `"use strict";`,
     `const s = rt.state, dv = rt.ram, X = rt.exceptionPending, R = rt.retHi, B = rt.budget;`,
@@ -196,7 +278,7 @@ export function generateJs(
   ];
   const factory =
     `${prologue.join('\n')}\nreturn function ${name}() {\nlet ${decl.join(', ')};\n` +
-    `X: { ${loopOpen}\n${code}\n${loopClose} }\n${writeBack()}\nreturn rc;\n};`;
+    `X: { ${dispatch}\nrc = ${ExitCode.Lookup}; }\n${writeBack}\nreturn rc;\n};`;
   return { factory, name };
 }
 
