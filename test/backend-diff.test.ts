@@ -1,5 +1,6 @@
 // The execution engines against the IR reference interpreter: every corpus program runs
-// compiled to JS, in the tier-0 bytecode interpreter, tiered (the default), and in the
+// compiled to JS, in the tier-0 bytecode interpreter, tiered (the default), tiered with
+// hair-trigger thresholds (so multi-block regions form everywhere), and in the
 // reference interpreter, in deterministic time, and all must produce the same output,
 // exit status and final architectural state. The reference shares no code with i64
 // lowering, bytecode or JS generation, and it always takes the memory slow path, so this
@@ -11,6 +12,7 @@ import { RiscvVirtMachine } from '../src/machine/riscv-virt.js';
 import { buildCorpus, corpusTargets } from './riscv/build.mjs';
 
 const PROGRAMS: { name: string; out: string }[] = corpusTargets();
+let eagerRegionMembers = 0;
 
 async function runMode(elf: string, mode: ExecMode) {
   const out: number[] = [];
@@ -40,6 +42,7 @@ async function runMode(elf: string, mode: ExecMode) {
     csrs: [cpu.mstatus, cpu.mepc, cpu.mcause, cpu.mtval, cpu.mtvec].map((v) => v.toString(16)),
     fflags: cpu.fflags,
     instret: machine.engine.instret,
+    regionMembers: machine.engine.regionMembers,
   };
 }
 
@@ -54,9 +57,12 @@ describe('compiled JS, tier-0 bytecode and tiered execution vs the IR interprete
       if (!existsSync(elf)) throw new Error(`${elf} was not built`);
       const reference = await runMode(elf, 'interp');
       expect(reference.output.length).toBeGreaterThan(0);
-      for (const mode of ['compile', 'tier0', 'jit'] as const) {
-        expect({ mode, ...(await runMode(elf, mode)) }).toEqual({ mode, ...reference });
+      for (const mode of ['compile', 'tier0', 'jit', 'jit-eager'] as const) {
+        const { regionMembers, ...result } = await runMode(elf, mode);
+        expect({ mode, ...result }).toEqual({ mode, ...reference, regionMembers: undefined });
+        if (mode === 'jit-eager') eagerRegionMembers += regionMembers;
       }
     }, 120_000);
   }
+  it('formed multi-block regions in jit-eager mode', () => expect(eagerRegionMembers).toBeGreaterThan(50));
 });

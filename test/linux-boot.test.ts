@@ -80,6 +80,10 @@ describe.each(firmwares)('Debian riscv64 Linux with %s, %s disk', (name, format,
     await run(vm, 'echo -n WRITTEN-BY-THE-GUEST | dd of=/dev/vda bs=512 seek=100 conv=notrunc && sync');
     const guestTime = Number(/(\d{9,})/.exec(await run(vm, 'date +%s'))?.[1]);
     expect(Math.abs(guestTime - Date.now() / 1000)).toBeLessThan(60);
+    // busybox `time` reads the clock through the vDSO: `rdtime` in user mode.
+    const timed = await run(vm, 'time true; echo status=$?');
+    expect(timed).toMatch(/real\s/);
+    expect(timed).toContain('status=0');
 
     vm.serial.write('poweroff -f\n');
     expect(await vm.exited).toBe(0);

@@ -16,6 +16,11 @@ export const enum ExitCode {
   NoChain = 3,
   /** The CPU waits for an interrupt (WFI/HLT); the pc is already past the instruction. */
   Halt = 4,
+  /**
+   * A region's chainable exit: RegionChainBase + 2 * member index + goto_tb slot (the
+   * engine keeps one successor link per member and slot).
+   */
+  RegionChainBase = 0x100,
   /** A guest exception is pending; the low bits hold the faulting instruction's index. */
   ExceptionBase = 0x10000,
 }

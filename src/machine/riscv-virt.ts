@@ -265,6 +265,10 @@ export class RiscvVirtMachine {
       cpu.writeCsr(0x302, SBI_MEDELEG);
       cpu.writeCsr(0x303, SBI_MIDELEG);
       cpu.writeCsr(0x306, 7n);
+      // User mode may read `time` (the vDSO's clock_gettime does). Linux grants that in
+      // its SBI PMU driver (scounteren = TM), which needs the PMU extension we don't
+      // offer, so grant it here as the kernel would have.
+      cpu.writeCsr(0x106, 2n);
       cpu.priv = Priv.S;
       cpu.pc = kernelEntry;
     } else {

@@ -27,17 +27,27 @@ import type { LogOptions } from '../../machine/options.js';
 
 /**
  * 'jit' (default): blocks start in the tier-0 bytecode interpreter and are compiled to
- * JavaScript once hot. 'tier0': never compile. 'compile': compile every block at once.
+ * JavaScript, in regions, once hot. 'jit-eager': the same with hair-trigger thresholds
+ * (compile after 2 runs, with every neighbour that ran once): for tests, so that regions
+ * form everywhere. 'tier0': never compile. 'compile': compile every block at once, alone.
  * 'interp': the IR reference interpreter (bigint i64; slow, for differential tests).
  */
-export type ExecMode = 'jit' | 'tier0' | 'compile' | 'interp';
+export type ExecMode = 'jit' | 'jit-eager' | 'tier0' | 'compile' | 'interp';
 
-/** Executions of a block in tier 0 before it is compiled to JavaScript. */
-export const COMPILE_THRESHOLD = 64;
+/**
+ * Runs of a block in tier 0 before it is compiled to JavaScript. High on purpose: V8
+ * runs fresh generated code in its own interpreter, slower than our tier 0, until it has
+ * seen enough of it to optimize it, and a Linux boot (2 G instructions) was fastest with
+ * this threshold (36 s to the prompt, against 54 s with 256 and 99 s with 64).
+ */
+export const COMPILE_THRESHOLD = 1024;
 /** A block that ran this often joins a region compiled for a hot neighbour. */
-const REGION_WARM = 8;
-/** Guest instructions per region: keeps the function well under TurboFan's size limit. */
-const REGION_MAX_INSNS = 256;
+const REGION_WARM = 64;
+/**
+ * Guest instructions per region. Small regions optimize sooner (TurboFan's compile time
+ * and V8's tier-up delay grow with function size); the boot was fastest at 64.
+ */
+const REGION_MAX_INSNS = 64;
 /** A RAM page whose code was overwritten this often is never compiled again. */
 const PAGE_REWRITE_LIMIT = 32;
 const NEVER = 0x7fffffff;
@@ -73,6 +83,8 @@ export class TranslatedBlock {
    */
   exceptionPcs: bigint[];
   exceptionRefunds: number[] | null = null;
+  /** For a member of a region: successors of the region's chainable exits (shared). */
+  regionLinks: (TranslatedBlock | null)[] | null = null;
 }
 
 /** Why `run` returned. */
@@ -83,8 +95,17 @@ export const enum StopReason {
   Halted = 1,
 }
 
-const JUMP_CACHE_BITS = 12;
-const JUMP_CACHE_MASK = (1 << JUMP_CACHE_BITS) - 1;
+/**
+ * Jump cache geometry (as QEMU's tb_jmp_cache): the index is 6 bits of the virtual page
+ * number above 6 bits of the offset in the page, so one page's blocks sit in one run of
+ * 64 entries and forgetting a page (sfence.vma with an address) touches only those.
+ */
+const JUMP_CACHE_PAGE_BITS = 6;
+const JUMP_CACHE_ADDR_BITS = 6;
+const JUMP_CACHE_SIZE = 1 << (JUMP_CACHE_PAGE_BITS + JUMP_CACHE_ADDR_BITS);
+function jumpCacheIndex(lo: number): number {
+  return (((lo >>> 12) & ((1 << JUMP_CACHE_PAGE_BITS) - 1)) << JUMP_CACHE_ADDR_BITS) | ((lo >>> 1) & ((1 << JUMP_CACHE_ADDR_BITS) - 1));
+}
 
 export interface EngineOptions {
   mode?: ExecMode;
@@ -94,8 +115,10 @@ export interface EngineOptions {
 
 export class TcgEngine {
   readonly mode: ExecMode;
+  private readonly regionWarm: number;
+  private readonly regionMaxInsns: number;
   private readonly cache = new Map<number, TranslatedBlock>();
-  private readonly jumpCache = new Array<TranslatedBlock | null>(1 << JUMP_CACHE_BITS).fill(null);
+  private readonly jumpCache = new Array<TranslatedBlock | null>(JUMP_CACHE_SIZE).fill(null);
   private readonly pageBlocks = new Map<number, TranslatedBlock[]>();
   /** Times each RAM page's code was overwritten (see PAGE_REWRITE_LIMIT). */
   private readonly pageRewrites = new Map<number, number>();
@@ -105,7 +128,11 @@ export class TcgEngine {
   private sliceBudget = 0;
   halted = false;
   blocksTranslated = 0;
+  /** Functions compiled (a region counts once), and the JavaScript source they took. */
   blocksCompiled = 0;
+  compiledSourceBytes = 0;
+  /** Blocks compiled as members of regions of more than one block. */
+  regionMembers = 0;
   private readonly tier0: BytecodeInterpreter;
   private readonly log: LogOptions | undefined;
   private readonly logSink: (text: string) => void;
@@ -115,6 +142,8 @@ export class TcgEngine {
     options: EngineOptions = {},
   ) {
     this.mode = options.mode ?? 'jit';
+    this.regionWarm = this.mode === 'jit' ? REGION_WARM : 1;
+    this.regionMaxInsns = this.mode === 'jit' ? REGION_MAX_INSNS : 256;
     this.log = options.log;
     this.logSink = options.logSink ?? (() => {});
     cpu.bus.onCodeWrite = (page, offset, length) => this.invalidateRange(page, offset, length);
@@ -130,7 +159,8 @@ export class TcgEngine {
   tlbFlushedPage(lo: number, hi: number): void {
     const page = lo >>> 12;
     const jc = this.jumpCache;
-    for (let i = 0; i < jc.length; i++) {
+    const first = jumpCacheIndex(lo & -PAGE_SIZE);
+    for (let i = first; i < first + (1 << JUMP_CACHE_ADDR_BITS); i++) {
       const tb = jc[i];
       if (tb !== null && tb.pcLo >>> 12 === page && tb.pcHi === hi) jc[i] = null;
     }
@@ -173,7 +203,7 @@ export class TcgEngine {
           if (tb === null) continue; // fetch fault taken: continue at the handler
         }
         budget[0] -= tb.insnCount;
-        const exit = tb.run();
+        const exit: number = tb.run();
         let next: TranslatedBlock | null = null;
         switch (exit) {
           case ExitCode.Chain0:
@@ -194,6 +224,19 @@ export class TcgEngine {
             }
             break;
           default: {
+            if (exit < ExitCode.ExceptionBase) {
+              // A region member's direct exit: same chaining rule as for a single block.
+              const links: (TranslatedBlock | null)[] = tb.regionLinks!;
+              const slot: number = exit - ExitCode.RegionChainBase;
+              next = links[slot];
+              if (next === null || !next.valid) {
+                next = this.findBlock(state[PC], state[PC + 1], cpu.tbFlags());
+                if (next !== null && next.flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
+                  links[slot] = next;
+                }
+              }
+              break;
+            }
             // A guest exception at instruction `index` of the block.
             const index = exit - ExitCode.ExceptionBase;
             const refunds = tb.exceptionRefunds;
@@ -227,23 +270,22 @@ export class TcgEngine {
 
   /** Find or translate the block at pc; null if the fetch faulted (the trap is taken). */
   private findBlock(lo: number, hi: number, flags: number): TranslatedBlock | null {
-    const j = ((lo >>> 1) ^ flags) & JUMP_CACHE_MASK;
+    const j = jumpCacheIndex(lo);
     const cached = this.jumpCache[j];
     if (cached !== null && cached.pcLo === lo && cached.pcHi === hi && cached.flags === flags && cached.valid) {
       return cached;
     }
-    const pc = BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
-    const phys = this.cpu.fetchPhysical(pc); // -1 leaves the fetch fault pending
+    const phys = this.cpu.fetchPhysicalAt(lo, hi); // -1 leaves the fetch fault pending
     let tb: TranslatedBlock | null = null;
     if (phys >= 0) {
       const key = phys * FLAGS_LIMIT + flags;
       const hit = this.cache.get(key);
-      if (hit && hit.pc === pc) tb = hit;
-      else tb = this.translate(pc, lo, hi, flags, key);
+      if (hit && hit.pcLo === lo && hit.pcHi === hi) tb = hit;
+      else tb = this.translate(BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)), lo, hi, flags, key);
     }
     if (tb === null) {
       this.cpu.exceptionPending[0] = 1;
-      this.cpu.takePendingException(pc);
+      this.cpu.takePendingException(BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)));
       return null;
     }
     this.jumpCache[j] = tb;
@@ -283,13 +325,14 @@ export class TcgEngine {
       } else {
         const tier0 = this.tier0;
         const code = bytecode;
-        if (this.mode === 'jit') {
+        if (this.mode === 'jit' || this.mode === 'jit-eager') {
           // Interpret until hot, then compile (see compileHot). Closures here must not
           // capture `result` or `b`: that would keep every cold block's IR alive.
           // Pages rewritten again and again (a JIT in the guest, a loader reusing them)
           // stay interpreted: compiling their blocks would be thrown away each time.
           const ramPage = Math.floor((cpu.fetchPhysical(pc) - cpu.bus.ramBase) / PAGE_SIZE);
-          code.hotAt = (this.pageRewrites.get(ramPage) ?? 0) < PAGE_REWRITE_LIMIT ? COMPILE_THRESHOLD : NEVER;
+          const threshold = this.mode === 'jit' ? COMPILE_THRESHOLD : 2;
+          code.hotAt = (this.pageRewrites.get(ramPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
           run = () => {
             if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
             return tier0.run(code);
@@ -333,6 +376,7 @@ export class TcgEngine {
   private compileSource(src: GeneratedSource): () => number {
     if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
     this.blocksCompiled++;
+    this.compiledSourceBytes += src.factory.length;
     return compileJs(src, this.cpu);
   }
 
@@ -352,14 +396,14 @@ export class TcgEngine {
     if (hot.pages.length === 1) {
       const others = (this.pageBlocks.get(ramPage) ?? []).filter(
         (t) =>
-          t !== hot && t.valid && t.bytecode !== null && t.bytecode.heat >= REGION_WARM && t.pages.length === 1 &&
+          t !== hot && t.valid && t.bytecode !== null && t.bytecode.heat >= this.regionWarm && t.pages.length === 1 &&
           t.flags === hot.flags && t.pcHi === hot.pcHi && t.pcLo >>> 12 === hot.pcLo >>> 12,
       );
       // Hottest first, up to the size limit.
       others.sort((x, y) => y.bytecode!.heat - x.bytecode!.heat);
       let insns = hot.insnCount;
       for (const t of others) {
-        if (insns + t.insnCount > REGION_MAX_INSNS) continue;
+        if (insns + t.insnCount > this.regionMaxInsns) continue;
         insns += t.insnCount;
         candidates.push(t);
       }
@@ -383,16 +427,19 @@ export class TcgEngine {
       if (hot.bytecode) hot.bytecode.hotAt = NEVER;
       return false;
     }
+    const links = new Array<TranslatedBlock | null>(2 * members.length).fill(null);
     const mmuIndex = RiscvCpu.mmuIndexFromFlags(hot.flags);
     const name = members.length === 1 ? `tb_${hot.pc.toString(16)}_${hot.flags}` : `region_${hot.pc.toString(16)}_${hot.flags}_${members.length}`;
     const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
     const fn = this.compileSource(src);
+    if (members.length > 1) this.regionMembers += members.length;
     for (const t of members) {
       t.run = fn;
       t.bytecode = null;
       if (members.length > 1) {
         t.exceptionPcs = pcs;
         t.exceptionRefunds = refunds;
+        t.regionLinks = links;
         // Chained successors were found for exits of this block alone; region exits
         // go through the jump cache instead.
         t.next0 = t.next1 = null;

@@ -97,11 +97,10 @@ export function generateJs(
  * Generate one function for a region: blocks of one virtual page, translated with the
  * same flags, under an internal dispatcher `loop: for (;;) switch (pc)`. A direct jump
  * to a member block (and an indirect one that lands on a member) continues the loop while
- * the slice's budget lasts, charging the target block first, exactly as the engine would;
- * guest registers stay in JS locals throughout. Any other exit writes them back and
- * returns to the engine. A region of one block keeps its goto_tb exit codes so the engine
- * can chain it; a larger region's exits say `Lookup` (the engine's chain slots belong to
- * the block it entered through, not to the member that exits).
+ * the slice's budget lasts, charging the target block first, exactly as the engine would.
+ * Any other exit returns to the engine. A region of one block keeps its goto_tb exit
+ * codes; a larger region's direct exits say which member and slot they leave from
+ * (`ExitCode.RegionChainBase`), so the engine can chain each of them.
  */
 export function generateRegion(
   blocks: readonly RegionBlock[],
@@ -225,7 +224,7 @@ export function generateRegion(
             loops = true;
             body.push(enter(target.insnCount));
           }
-          body.push(exit(single ? op.aux : ExitCode.Lookup));
+          body.push(exit(single ? op.aux : ExitCode.RegionChainBase + 2 * bi + op.aux));
           break;
         }
         case Opc.LookupAndGoto:

@@ -125,6 +125,10 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   private readonly scratch = new Int32Array(2);
 
   private privLevel: Priv = Priv.M;
+  /** Fetch TLB (see fetchPhysicalAt): one TLB_SIZE bank per privilege level. */
+  private readonly fetchTlbLo = new Int32Array(4 * TLB_SIZE).fill(TLB_INVALID);
+  private readonly fetchTlbHi = new Int32Array(4 * TLB_SIZE);
+  private readonly fetchTlbPage = new Int32Array(4 * TLB_SIZE);
   private mstatusBits = MSTATUS_UXL_SXL;
   /** tbFlags() cached: read before every block, so it must not touch a bigint. */
   private flagsCache = Priv.M;
@@ -366,12 +370,17 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
         tlb.writeLo[i] = TLB_INVALID;
       }
     }
+    for (let priv = 0; priv < 4; priv++) {
+      const j = i + priv * TLB_SIZE;
+      if (this.fetchTlbLo[j] === tag && this.fetchTlbHi[j] === hi) this.fetchTlbLo[j] = TLB_INVALID;
+    }
     this.hooks.tlbFlushedPage?.(lo, hi);
   }
 
   /** Drop every cached translation (satp, sfence.vma, changes of SUM/MXR/MPRV). */
   flushTlb(): void {
     for (const tlb of this.tlbs) flushSoftTlb(tlb);
+    this.fetchTlbLo.fill(TLB_INVALID);
     this.hooks.tlbFlushed?.();
   }
 
@@ -489,7 +498,26 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
 
   /** Physical address of an instruction fetch at pc, or -1 with the fault pending. */
   fetchPhysical(vaddr: bigint): number {
-    return this.translateAddress(lo32(vaddr), hi32(vaddr), Access.Fetch, this.privLevel);
+    return this.fetchPhysicalAt(lo32(vaddr), hi32(vaddr));
+  }
+
+  /**
+   * fetchPhysical for pc = (lo, hi). The engine asks on every jump-cache miss (and Linux
+   * flushes the jump cache with every sfence.vma), so successful translations are kept
+   * in a small direct-mapped fetch TLB per privilege level, flushed with the soft TLBs.
+   */
+  fetchPhysicalAt(lo: number, hi: number): number {
+    const priv = this.privLevel;
+    const i = ((lo >>> 12) & TLB_MASK) + priv * TLB_SIZE;
+    const tag = lo & -PAGE_SIZE;
+    if (this.fetchTlbLo[i] === tag && this.fetchTlbHi[i] === hi) return this.fetchTlbPage[i] * PAGE_SIZE + (lo & (PAGE_SIZE - 1));
+    const p = this.translateAddress(lo, hi, Access.Fetch, priv);
+    if (p >= 0 && p < 2 ** 43) {
+      this.fetchTlbLo[i] = tag;
+      this.fetchTlbHi[i] = hi;
+      this.fetchTlbPage[i] = Math.floor(p / PAGE_SIZE);
+    }
+    return p;
   }
 
   // ---- helpers called from generated code ---------------------------------------------------------
