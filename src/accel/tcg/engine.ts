@@ -181,75 +181,85 @@ export class TcgEngine {
   /** Run up to about `maxInsns` guest instructions (a block is never split). */
   run(maxInsns: number): StopReason {
     const cpu = this.cpu;
-    const state = cpu.state;
-    const budget = cpu.budget;
     this.instretBase = this.instret;
     this.sliceBudget = maxInsns;
-    budget[0] = maxInsns;
+    cpu.budget[0] = maxInsns;
     cpu.enterRun();
     try {
-      if (this.halted) {
-        if (!cpu.interruptPending()) return StopReason.Halted;
-        this.halted = false;
-      }
-      let tb: TranslatedBlock | null = null;
-      while (budget[0] > 0) {
-        if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
-        const flags = cpu.tbFlags();
-        const lo = state[PC];
-        const hi = state[PC + 1];
-        if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
-          tb = this.findBlock(lo, hi, flags);
-          if (tb === null) continue; // fetch fault taken: continue at the handler
-        }
-        budget[0] -= tb.insnCount;
-        const exit: number = tb.run();
-        let next: TranslatedBlock | null = null;
-        switch (exit) {
-          case ExitCode.Chain0:
-            next = tb.next0;
-            if (next === null || !next.valid) next = this.lookupForChain(tb, 0);
-            break;
-          case ExitCode.Chain1:
-            next = tb.next1;
-            if (next === null || !next.valid) next = this.lookupForChain(tb, 1);
-            break;
-          case ExitCode.Lookup:
-          case ExitCode.NoChain:
-            break;
-          case ExitCode.Halt:
-            if (!cpu.interruptPending()) {
-              this.halted = true;
-              return StopReason.Halted;
-            }
-            break;
-          default: {
-            if (exit < ExitCode.ExceptionBase) {
-              // A region member's direct exit: same chaining rule as for a single block.
-              const links: (TranslatedBlock | null)[] = tb.regionLinks!;
-              const slot: number = exit - ExitCode.RegionChainBase;
-              next = links[slot];
-              if (next === null || !next.valid) {
-                next = this.findBlock(state[PC], state[PC + 1], cpu.tbFlags());
-                if (next !== null && next.flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
-                  links[slot] = next;
-                }
-              }
-              break;
-            }
-            // A guest exception at instruction `index` of the block.
-            const index = exit - ExitCode.ExceptionBase;
-            const refunds = tb.exceptionRefunds;
-            budget[0] += refunds === null ? tb.insnCount - index : refunds[index];
-            cpu.takePendingException(tb.exceptionPcs[index]);
-          }
-        }
-        tb = next;
-      }
-      return StopReason.Budget;
+      return this.runBlocks();
     } finally {
       cpu.leaveRun();
     }
+  }
+
+  /**
+   * The dispatch loop, apart from run()'s try/finally: V8 optimizes this loop on stack
+   * (OSR) during its first call, before the finally clause ever ran, and such code would
+   * deoptimize at every return for lack of type feedback there.
+   */
+  private runBlocks(): StopReason {
+    const cpu = this.cpu;
+    const state = cpu.state;
+    const budget = cpu.budget;
+    if (this.halted) {
+      if (!cpu.interruptPending()) return StopReason.Halted;
+      this.halted = false;
+    }
+    let tb: TranslatedBlock | null = null;
+    while (budget[0] > 0) {
+      if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
+      const flags = cpu.tbFlags();
+      const lo = state[PC];
+      const hi = state[PC + 1];
+      if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
+        tb = this.findBlock(lo, hi, flags);
+        if (tb === null) continue; // fetch fault taken: continue at the handler
+      }
+      budget[0] -= tb.insnCount;
+      const exit: number = tb.run();
+      let next: TranslatedBlock | null = null;
+      switch (exit) {
+        case ExitCode.Chain0:
+          next = tb.next0;
+          if (next === null || !next.valid) next = this.lookupForChain(tb, 0);
+          break;
+        case ExitCode.Chain1:
+          next = tb.next1;
+          if (next === null || !next.valid) next = this.lookupForChain(tb, 1);
+          break;
+        case ExitCode.Lookup:
+        case ExitCode.NoChain:
+          break;
+        case ExitCode.Halt:
+          if (!cpu.interruptPending()) {
+            this.halted = true;
+            return StopReason.Halted;
+          }
+          break;
+        default: {
+          if (exit < ExitCode.ExceptionBase) {
+            // A region member's direct exit: same chaining rule as for a single block.
+            const links: (TranslatedBlock | null)[] = tb.regionLinks!;
+            const slot: number = exit - ExitCode.RegionChainBase;
+            next = links[slot];
+            if (next === null || !next.valid) {
+              next = this.findBlock(state[PC], state[PC + 1], cpu.tbFlags());
+              if (next !== null && next.flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
+                links[slot] = next;
+              }
+            }
+            break;
+          }
+          // A guest exception at instruction `index` of the block.
+          const index = exit - ExitCode.ExceptionBase;
+          const refunds = tb.exceptionRefunds;
+          budget[0] += refunds === null ? tb.insnCount - index : refunds[index];
+          cpu.takePendingException(tb.exceptionPcs[index]);
+        }
+      }
+      tb = next;
+    }
+    return StopReason.Budget;
   }
 
   /**
@@ -362,6 +372,12 @@ export class TcgEngine {
     this.cache.set(key, tb);
     this.blocksTranslated++;
     return tb;
+  }
+
+  /** The valid blocks that run as compiled JavaScript (for tests and tools). */
+  *compiledBlocks(): IterableIterator<TranslatedBlock> {
+    if (this.mode === 'interp') return;
+    for (const tb of this.cache.values()) if (tb.valid && tb.bytecode === null) yield tb;
   }
 
   /** Translate, optimize and lower the block at pc (for compiling a hot tier-0 block). */
