@@ -8,9 +8,12 @@
  *   successor block so the common path is one property read.
  * - Each block is registered on the RAM pages it covers. Those pages lose write access
  *   in the soft TLB, so any store to them (or DMA) reaches the slow path, which tells
- *   the engine to drop the page's blocks.
- * - Blocks run as generated JavaScript, or in the IR interpreter (`mode: 'interp'`),
- *   which is the reference the JS backend is tested against.
+ *   the engine; a write that overlaps a block's code drops the page's blocks.
+ * - Blocks start in tier 0 (bytecode interpreter). A block that gets hot is compiled to
+ *   JavaScript together with its warm neighbours on the same page: a region, one
+ *   function with an internal dispatcher, so loops spanning several blocks run without
+ *   returning here. Region exits chain per member and slot.
+ * - The IR interpreter (`mode: 'interp'`) is the reference the others are tested against.
  */
 import { GeneratedSource, generateJs, generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
 import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
@@ -316,6 +319,10 @@ export class TcgEngine {
     }
     optimize(b);
     if (log?.op) this.logSink(`OP after optimization:\n${printOps(b.ops, b.helpers)}\n`);
+    // The block's bytes as RAM-offset ranges, one per page (it may run into the next page).
+    const first = cpu.fetchPhysical(pc) - cpu.bus.ramBase;
+    const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1)) - cpu.bus.ramBase;
+    const firstPage = Math.floor(first / PAGE_SIZE), lastPage = Math.floor(last / PAGE_SIZE);
     let run: () => number;
     let bytecode: BytecodeBlock | null = null;
     const name = `tb_${pc.toString(16)}_${flags}`;
@@ -340,9 +347,8 @@ export class TcgEngine {
           // capture `result` or `b`: that would keep every cold block's IR alive.
           // Pages rewritten again and again (a JIT in the guest, a loader reusing them)
           // stay interpreted: compiling their blocks would be thrown away each time.
-          const ramPage = Math.floor((cpu.fetchPhysical(pc) - cpu.bus.ramBase) / PAGE_SIZE);
           const threshold = this.mode === 'jit' ? COMPILE_THRESHOLD : 2;
-          code.hotAt = (this.pageRewrites.get(ramPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
+          code.hotAt = (this.pageRewrites.get(firstPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
           run = () => {
             if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
             return tier0.run(code);
@@ -353,10 +359,6 @@ export class TcgEngine {
       }
     }
     // Register the block on every RAM page it covers, and write-protect those pages.
-    // Its bytes as RAM-offset ranges, one per page (a block may run into the next page).
-    const first = cpu.fetchPhysical(pc) - cpu.bus.ramBase;
-    const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1)) - cpu.bus.ramBase;
-    const firstPage = Math.floor(first / PAGE_SIZE), lastPage = Math.floor(last / PAGE_SIZE);
     const pages = firstPage === lastPage ? [firstPage] : [firstPage, lastPage];
     const ramRanges = firstPage === lastPage ? [first, last + 1] : [first, (firstPage + 1) * PAGE_SIZE, lastPage * PAGE_SIZE, last + 1];
     for (const ramPage of pages) {
