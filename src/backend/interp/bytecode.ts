@@ -288,10 +288,24 @@ export class BytecodeInterpreter {
         }
         case B.Call: {
           const n = code[pc + 6];
-          const args = this.args;
-          args.length = n;
-          for (let j = 0; j < n; j++) args[j] = V[code[pc + 7 + j]];
-          const r = rt.helpers[code[pc + 3]].fn(...args);
+          const fn = rt.helpers[code[pc + 3]].fn;
+          const a = pc + 7;
+          // Fixed-arity calls: spreading an argument array (and resizing it) cost more
+          // than the helpers themselves.
+          let r: number;
+          switch (n) {
+            case 0: r = fn(); break;
+            case 1: r = fn(V[code[a]]); break;
+            case 2: r = fn(V[code[a]], V[code[a + 1]]); break;
+            case 3: r = fn(V[code[a]], V[code[a + 1]], V[code[a + 2]]); break;
+            case 4: r = fn(V[code[a]], V[code[a + 1]], V[code[a + 2]], V[code[a + 3]]); break;
+            default: {
+              const args = this.args;
+              args.length = n;
+              for (let j = 0; j < n; j++) args[j] = V[code[a + j]];
+              r = fn(...args);
+            }
+          }
           if (code[pc + 1] >= 0) V[code[pc + 1]] = r;
           if (code[pc + 2] >= 0) V[code[pc + 2]] = R[0];
           if (code[pc + 4] !== 0 && X[0] !== 0) return ExitCode.ExceptionBase + code[pc + 5];
