@@ -4,46 +4,60 @@
  * ops add2/sub2/shl2/shr2/sar2/setcond2/brcond2, loads and stores take the address as
  * (lo, hi), and a 64-bit load or helper result is written to (dst, dst2).
  * Multiplication of two i64 goes through the `mul64` helper, which the caller registers.
+ * The lowering itself is word for word; `simplifyLowered` (simplify.ts) then uses what is
+ * known about each word (constant, sign or zero extension) to keep 32-bit values in one
+ * word, and removes the moves and dead halves this leaves.
  */
 import type { IrBuilder } from './builder.js';
 import { Cond, MemOp, Op, Opc, Temp, TempKind, Type } from './ir.js';
+import { simplifyLowered } from './simplify.js';
 
 export interface LowerOptions {
   /** Helper index of mul64(alo, ahi, blo, bhi) -> i64. */
   mul64: number;
+  /**
+   * Simplify the lowered block with per-value facts (see simplify.ts): default true;
+   * false leaves the word-for-word lowering (for tests and measurements).
+   */
+  simplify?: boolean;
 }
+
+/**
+ * The i32 halves of each i64 global, made once: a CPU's globals are the same objects in
+ * all its blocks. (Pair arrays are shared: ops get copies.)
+ */
+const globalHalves = new WeakMap<Temp, [Temp, Temp]>();
 
 export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
   const pairs = new Map<Temp, [Temp, Temp]>();
   const out: Op[] = [];
-  const globalHalf = new Map<Temp, [Temp, Temp]>();
 
   const pair = (t: Temp): [Temp, Temp] => {
     if (t.type !== Type.I64) throw new Error('pair() of an i32 temp');
-    if (t.kind === TempKind.Const) {
-      const v = t.value as bigint;
-      return [b.const32(Number(BigInt.asIntN(32, v))), b.const32(Number(BigInt.asIntN(32, v >> 32n)))];
-    }
     if (t.kind === TempKind.Global) {
-      let g = globalHalf.get(t);
+      let g = globalHalves.get(t);
       if (!g) {
         g = [
           new Temp(t.id, Type.I32, TempKind.Global, 0, t.slot, t.name),
           new Temp(t.id, Type.I32, TempKind.Global, 0, t.slot + 1, t.name + '.hi'),
         ];
-        globalHalf.set(t, g);
+        globalHalves.set(t, g);
       }
       return g;
     }
     let p = pairs.get(t);
-    if (!p) {
+    if (p) return p;
+    if (t.kind === TempKind.Const) {
+      const v = t.value as bigint;
+      p = [b.const32(Number(BigInt.asIntN(32, v))), b.const32(Number(v >> 32n))];
+    } else {
       p = [b.freshTemp(Type.I32), b.freshTemp(Type.I32)];
       if (b.isMutable(t)) {
         b.markMutable(p[0]);
         b.markMutable(p[1]);
       }
-      pairs.set(t, p);
     }
+    pairs.set(t, p);
     return p;
   };
   const emit = (opc: Opc, dst: Temp | null, args: Temp[], aux = 0, aux2 = 0, dst2: Temp | null = null) => {
@@ -173,7 +187,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
         }
         break;
       case Opc.Load: {
-        const addr = pair(a[0]);
+        const addr = [...pair(a[0])]; // a copy: later passes may rewrite an op's args in place
         const size = op.aux & MemOp.SizeMask;
         if (wide) {
           const [dl, dh] = pair(d);
@@ -212,4 +226,5 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
   }
   b.ops.length = 0;
   b.ops.push(...out);
+  if (opts.simplify !== false) simplifyLowered(b, { mul64: opts.mul64 });
 }
