@@ -134,9 +134,9 @@ export function generateRegion(
   let loops = false;
   let pcHi = 0;
   // An indirect jump that lands on a member stays in the region: find its length.
-  const memberLength = [...members.values()]
-    .map((m) => `case ${Number(BigInt.asIntN(32, m.pc))}: n = ${m.insnCount}; break;`)
-    .join(' ');
+  const memberLength = single
+    ? ''
+    : blocks.map((m) => `case ${Number(BigInt.asIntN(32, m.pc))}: n = ${m.insnCount}; break;`).join(' ');
 
   for (const [bi, block] of blocks.entries()) {
     const pcLo = Number(BigInt.asIntN(32, block.pc));
