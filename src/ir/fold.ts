@@ -74,3 +74,20 @@ export function evalExt(signed: boolean, type: Type, a: number | bigint, bits: n
   const sh = 32 - bits;
   return signed ? (x << sh) >> sh : (x << sh) >>> sh;
 }
+
+/** A 64-bit comparison of (al, ah) with (bl, bh), given as int32 words. */
+export function evalCond64(c: Cond, al: number, ah: number, bl: number, bh: number): boolean {
+  if (c === Cond.EQ) return al === bl && ah === bh;
+  if (c === Cond.NE) return al !== bl || ah !== bh;
+  const unsigned = c >= Cond.LTU;
+  const hiLt = unsigned ? ah >>> 0 < bh >>> 0 : ah < bh;
+  const hiGt = unsigned ? ah >>> 0 > bh >>> 0 : ah > bh;
+  const lt = hiLt || (ah === bh && al >>> 0 < bl >>> 0);
+  const gt = hiGt || (ah === bh && al >>> 0 > bl >>> 0);
+  switch (c) {
+    case Cond.LT: case Cond.LTU: return lt;
+    case Cond.GE: case Cond.GEU: return !lt;
+    case Cond.GT: case Cond.GTU: return gt;
+    default: return !gt;
+  }
+}

@@ -28,7 +28,7 @@
  * unknown, and are all forgotten when a helper that writes globals is called.
  */
 import type { IrBuilder } from './builder.js';
-import { evalBinary, evalCond, evalExt } from './fold.js';
+import { evalBinary, evalCond, evalCond64, evalExt } from './fold.js';
 import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind, Type } from './ir.js';
 
 export interface SimplifyOptions {
@@ -185,21 +185,6 @@ function shift64(opc: Opc, lo: number, hi: number, n: number): [number, number] 
   const top = opc === Opc.Sar2 ? hi >> 31 : 0;
   if (n < 32) return [(lo >>> n) | (hi << (32 - n)), opc === Opc.Sar2 ? hi >> n : (hi >>> n) | 0];
   return [opc === Opc.Sar2 ? hi >> (n - 32) : (hi >>> (n - 32)) | 0, top];
-}
-function cond64(c: Cond, al: number, ah: number, bl: number, bh: number): boolean {
-  if (c === Cond.EQ) return al === bl && ah === bh;
-  if (c === Cond.NE) return al !== bl || ah !== bh;
-  const unsigned = c >= Cond.LTU;
-  const hiLt = unsigned ? ah >>> 0 < bh >>> 0 : ah < bh;
-  const hiGt = unsigned ? ah >>> 0 > bh >>> 0 : ah > bh;
-  const lt = hiLt || (ah === bh && al >>> 0 < bl >>> 0);
-  const gt = hiGt || (ah === bh && al >>> 0 > bl >>> 0);
-  switch (c) {
-    case Cond.LT: case Cond.LTU: return lt;
-    case Cond.GE: case Cond.GEU: return !lt;
-    case Cond.GT: case Cond.GTU: return gt;
-    default: return !gt;
-  }
 }
 /** The low n bits set. */
 const lowMask = (n: number) => (n >= 32 ? -1 : (1 << n) - 1);
@@ -443,7 +428,7 @@ class Forward {
    */
   private reduceCond2(c: Cond, al: Temp, ah: Temp, bl: Temp, bh: Temp): { c: Cond; x: Temp; y: Temp } | boolean | null {
     if (al.isConst && ah.isConst && bl.isConst && bh.isConst) {
-      return cond64(c, al.value as number, ah.value as number, bl.value as number, bh.value as number);
+      return evalCond64(c, al.value as number, ah.value as number, bl.value as number, bh.value as number);
     }
     // Equal high words: the order of the 64-bit values is the unsigned order of the low words.
     if (this.same(ah, bh)) return { c: unsignedCond(c), x: al, y: bl };

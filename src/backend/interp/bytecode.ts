@@ -13,7 +13,7 @@
  * copied into their slots when a block starts, so every operand reads the same way.
  * Semantics match the JS backend op for op (the differential tests run both).
  */
-import { evalCond } from '../../ir/fold.js';
+import { evalCond, evalCond64 } from '../../ir/fold.js';
 import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
 
@@ -129,21 +129,6 @@ export function encodeBlock(
   return new BytecodeBlock(Int32Array.from(code), Int32Array.from(consts), self.insnCount, mmuIndex);
 }
 
-function cond64(c: number, al: number, ah: number, bl: number, bh: number): boolean {
-  if (c === Cond.EQ) return al === bl && ah === bh;
-  if (c === Cond.NE) return al !== bl || ah !== bh;
-  const unsigned = c >= Cond.LTU;
-  const hiLt = unsigned ? ah >>> 0 < bh >>> 0 : ah < bh;
-  const hiGt = unsigned ? ah >>> 0 > bh >>> 0 : ah > bh;
-  const lt = hiLt || (ah === bh && al >>> 0 < bl >>> 0);
-  const gt = hiGt || (ah === bh && al >>> 0 > bl >>> 0);
-  switch (c) {
-    case Cond.LT: case Cond.LTU: return lt;
-    case Cond.GE: case Cond.GEU: return !lt;
-    case Cond.GT: case Cond.GTU: return gt;
-    default: return !gt;
-  }
-}
 
 const loadSize = [1, 2, 4, 8, 1, 2, 4];
 
@@ -203,12 +188,12 @@ export class BytecodeInterpreter {
           pc += 7;
           break;
         case B.SetCond2:
-          V[code[pc + 1]] = cond64(code[pc + 6], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]], V[code[pc + 5]]) ? 1 : 0;
+          V[code[pc + 1]] = evalCond64(code[pc + 6], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]], V[code[pc + 5]]) ? 1 : 0;
           pc += 7;
           break;
         case B.BrCond: pc = evalCond(code[pc + 3], Type.I32, V[code[pc + 1]], V[code[pc + 2]]) ? code[pc + 4] : pc + 5; break;
         case B.BrCond2:
-          pc = cond64(code[pc + 5], V[code[pc + 1]], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]]) ? code[pc + 6] : pc + 7;
+          pc = evalCond64(code[pc + 5], V[code[pc + 1]], V[code[pc + 2]], V[code[pc + 3]], V[code[pc + 4]]) ? code[pc + 6] : pc + 7;
           break;
         case B.Br: pc = code[pc + 1]; break;
         case B.Add2: {
