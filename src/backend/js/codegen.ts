@@ -9,6 +9,8 @@
  * every exit sets `rc` and breaks out of the `X` block to the single write-back.
  * A jump back to the block's own start stays inside the function (`continue loop`) while
  * the run slice's budget lasts, so a hot loop runs without returning to the engine.
+ * Several blocks of one page can share a function (a region, see generateRegion): a
+ * dispatcher on the pc then runs jumps between them inside the function too.
  * Memory accesses inline the soft-TLB hit path and call the runtime's slow path
  * otherwise; a guest fault exits with `ExitCode.ExceptionBase + insnIndex` so the precise
  * pc is known without a JS throw.
