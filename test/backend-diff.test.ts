@@ -7,14 +7,14 @@
 // also checks the soft-TLB fast paths.
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ExecMode } from '../src/accel/tcg/engine.js';
+import type { Backend, ExecMode } from '../src/accel/tcg/engine.js';
 import { RiscvVirtMachine } from '../src/machine/riscv-virt.js';
 import { buildCorpus, corpusTargets } from './riscv/build.mjs';
 
 const PROGRAMS: { name: string; out: string }[] = corpusTargets();
 let eagerRegionMembers = 0;
 
-async function runMode(elf: string, mode: ExecMode) {
+async function runMode(elf: string, mode: ExecMode, backend?: Backend) {
   const out: number[] = [];
   const machine = new RiscvVirtMachine(
     {
@@ -26,6 +26,7 @@ async function runMode(elf: string, mode: ExecMode) {
       logSink: () => {},
       serialOut: (b) => out.push(...b),
       deterministic: true,
+      backend,
     },
     mode,
   );
@@ -43,10 +44,11 @@ async function runMode(elf: string, mode: ExecMode) {
     fflags: cpu.fflags,
     instret: machine.engine.instret,
     regionMembers: machine.engine.regionMembers,
+    wasmFailures: machine.engine.wasmFailures,
   };
 }
 
-describe('compiled JS, tier-0 bytecode and tiered execution vs the IR interpreter', () => {
+describe('compiled JS and WebAssembly, tier-0 bytecode and tiered execution vs the IR interpreter', () => {
   beforeAll(async () => {
     await buildCorpus({ log: () => {} });
   }, 600_000);
@@ -57,9 +59,13 @@ describe('compiled JS, tier-0 bytecode and tiered execution vs the IR interprete
       if (!existsSync(elf)) throw new Error(`${elf} was not built`);
       const reference = await runMode(elf, 'interp');
       expect(reference.output.length).toBeGreaterThan(0);
-      for (const mode of ['compile', 'tier0', 'jit', 'jit-eager'] as const) {
-        const { regionMembers, ...result } = await runMode(elf, mode);
-        expect({ mode, ...result }).toEqual({ mode, ...reference, regionMembers: undefined });
+      const runs = [
+        ['compile', 'js'], ['compile', 'wasm'], ['tier0', 'js'], ['jit', 'js'], ['jit', 'wasm'],
+        ['jit-eager', 'js'], ['jit-eager', 'wasm'],
+      ] as const;
+      for (const [mode, backend] of runs) {
+        const { regionMembers, ...result } = await runMode(elf, mode, backend);
+        expect({ mode, backend, ...result }).toEqual({ mode, backend, ...reference, regionMembers: undefined });
         if (mode === 'jit-eager') eagerRegionMembers += regionMembers;
       }
     }, 120_000);

@@ -49,13 +49,14 @@ export interface SoftTlb {
   ramOffset: Int32Array;
 }
 
-export function createSoftTlb(): SoftTlb {
+/** A soft TLB; its arrays come from `alloc` (an arena, so WebAssembly can read them). */
+export function createSoftTlb(alloc: (words: number) => Int32Array = (n) => new Int32Array(n)): SoftTlb {
   const tlb = {
-    readLo: new Int32Array(TLB_SIZE),
-    readHi: new Int32Array(TLB_SIZE),
-    writeLo: new Int32Array(TLB_SIZE),
-    writeHi: new Int32Array(TLB_SIZE),
-    ramOffset: new Int32Array(TLB_SIZE),
+    readLo: alloc(TLB_SIZE),
+    readHi: alloc(TLB_SIZE),
+    writeLo: alloc(TLB_SIZE),
+    writeHi: alloc(TLB_SIZE),
+    ramOffset: alloc(TLB_SIZE),
   };
   flushSoftTlb(tlb);
   return tlb;
@@ -86,6 +87,11 @@ export interface Runtime {
   /** High word of the last 64-bit slow-path load or helper result. */
   readonly retHi: Int32Array;
   readonly helpers: readonly HelperInfo[];
+  /**
+   * Set when RAM and the arrays above (state, TLBs, exceptionPending, budget, retHi) are
+   * views of one WebAssembly memory, so that the WebAssembly backend can be used.
+   */
+  readonly wasmMemory?: WebAssembly.Memory | null;
   /** Load `memop` at virtual address (lo, hi); the instruction index is for fault reporting. */
   loadSlow(lo: number, hi: number, memop: number, insnIndex: number): number;
   storeSlow(valueLo: number, valueHi: number, lo: number, hi: number, memop: number, insnIndex: number): void;

@@ -23,6 +23,8 @@
  */
 
 /** (al, ah, bl, bh) -> low word of the 64-bit result; the high word is left in `hi[0]`. */
+import { MODULE_HEADER, T_I32, T_I64, W, funcType as fnType, section, sleb, uleb, utf8, vec } from './wasm/encode.js';
+
 export type I64Op = (al: number, ah: number, bl: number, bh: number) => number;
 
 export interface I64Ops {
@@ -40,68 +42,8 @@ export interface I64Ops {
   hi: Int32Array;
 }
 
-// ---- A minimal WebAssembly binary encoder (core spec 1.0, chapter 5) ----
-
-/** Value types. */
-const T_I32 = 0x7f;
-const T_I64 = 0x7e;
-
-/** The opcodes used below. */
-const op = {
-  if: 0x04,
-  else: 0x05,
-  end: 0x0b,
-  localGet: 0x20,
-  localSet: 0x21,
-  i32Store: 0x36,
-  i32Const: 0x41,
-  i64Const: 0x42,
-  i32ShrS: 0x75,
-  i64Eqz: 0x50,
-  i64Eq: 0x51,
-  i64Add: 0x7c,
-  i64Sub: 0x7d,
-  i64Mul: 0x7e,
-  i64DivS: 0x7f,
-  i64DivU: 0x80,
-  i64RemS: 0x81,
-  i64RemU: 0x82,
-  i64And: 0x83,
-  i64Or: 0x84,
-  i64Shl: 0x86,
-  i64ShrU: 0x88,
-  i32WrapI64: 0xa7,
-  i64ExtendI32S: 0xac,
-  i64ExtendI32U: 0xad,
-} as const;
-
-/** Unsigned LEB128 (section sizes, counts, indices). */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-/** Signed LEB128 of an integer in the safe range (constants of i32.const / i64.const). */
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = ((n % 128) + 128) % 128; // low 7 bits, two's complement
-    n = (n - b) / 128; // exact: arithmetic shift right by 7
-    const signBit = b & 0x40;
-    if ((n === 0 && !signBit) || (n === -1 && signBit)) return out.push(b), out;
-    out.push(b | 0x80);
-  }
-}
-
-const utf8 = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+// Value types and the opcodes below come from the shared encoder.
+const op = W;
 
 // Instruction builders: each returns its bytes, so a body reads as a flat list of steps.
 const get = (i: number) => [op.localGet, ...uleb(i)];
@@ -196,15 +138,14 @@ const NAMES = Object.keys(bodies) as (keyof typeof bodies)[];
 
 /** The module's bytes: one function type, N functions, one 1-page memory, exports. */
 function encodeModule(): Uint8Array<ArrayBuffer> {
-  const funcType = [0x60, ...vec([[T_I32], [T_I32], [T_I32], [T_I32]]), ...vec([[T_I32]])];
+  const funcType = fnType([T_I32, T_I32, T_I32, T_I32], [T_I32]);
   const code = NAMES.map((name) => {
     const fn = [...vec([[...uleb(NUM_I64_LOCALS), T_I64]]), ...bodies[name], op.end];
     return [...uleb(fn.length), ...fn];
   });
   const EXPORT_FUNC = 0x00, EXPORT_MEMORY = 0x02;
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, // "\0asm"
-    0x01, 0x00, 0x00, 0x00, // version 1
+    ...MODULE_HEADER,
     ...section(1, vec([funcType])), // types
     ...section(3, vec(NAMES.map(() => [0]))), // functions: all of type 0
     ...section(5, vec([[0x01, 1, 1]])), // memory: min 1 page, max 1 (never grows, so views stay valid)

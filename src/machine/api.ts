@@ -37,8 +37,10 @@ export interface CreateMachineOptions {
   deterministic?: boolean;
   /** Also receive console output as it arrives. */
   onOutput?: (bytes: Uint8Array) => void;
-  /** Execution engine: compiled JS (default) or the IR interpreter. */
+  /** Execution engine: tiered compilation (default) or the IR interpreter. */
   engine?: ExecMode;
+  /** What hot code is compiled to: WebAssembly (default where available) or JavaScript. */
+  backend?: 'js' | 'wasm';
 }
 
 export interface WaitOptions {
@@ -233,5 +235,6 @@ export function createMachine(opts: CreateMachineOptions): Machine {
   if (opts.append !== undefined) options.append = opts.append;
   if (opts.noReboot) options.noReboot = true;
   if (opts.deterministic) options.deterministic = true;
+  if (opts.backend) options.backend = opts.backend;
   return new MachineHandle(options, opts.engine, opts.onOutput);
 }

@@ -47,6 +47,8 @@ export interface MachineOptions {
   attachConsole?: (input: (bytes: Uint8Array) => void, quit: () => void) => () => void;
   /** Derive time from the instruction count instead of the host clock. */
   deterministic?: boolean;
+  /** What compiled code becomes: WebAssembly (the default where available) or JavaScript. */
+  backend?: 'js' | 'wasm';
 }
 
 export interface ImageFile {

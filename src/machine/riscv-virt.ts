@@ -118,7 +118,7 @@ export class RiscvVirtMachine {
       machineTrap: (cause, interrupt, epc) => (sbi ? sbi.handleTrap(cause, interrupt, epc) : false),
       logTrap: options.log.int ? (t) => options.logSink(t + '\n') : undefined,
     }));
-    engine = this.engine = new TcgEngine(cpu, { mode, log: options.log, logSink: options.logSink });
+    engine = this.engine = new TcgEngine(cpu, { mode, backend: options.backend, log: options.log, logSink: options.logSink });
     clock.onDeadlinesChanged = () => engine!.requestExit();
 
     // ---- devices --------------------------------------------------------------------------

@@ -11,6 +11,7 @@
  * is written, by the CPU or by DMA.
  */
 import type { MmioOps } from './mmio.js';
+import { Arena } from './arena.js';
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -34,6 +35,8 @@ export interface MmioRegion {
 }
 
 export class AddressSpace implements GuestMemory {
+  /** RAM and the CPU's hot state, in one memory that compiled WebAssembly can reach. */
+  readonly arena: Arena;
   readonly ram: Uint8Array;
   readonly ramView: DataView;
   /** 1 for each RAM page that holds translated code. */
@@ -52,9 +55,9 @@ export class AddressSpace implements GuestMemory {
     readonly ramSize: number,
   ) {
     if (ramSize % PAGE_SIZE !== 0) throw new Error('RAM size must be a multiple of 4 KiB');
-    const buffer = new ArrayBuffer(ramSize);
-    this.ram = new Uint8Array(buffer);
-    this.ramView = new DataView(buffer);
+    this.arena = new Arena(ramSize);
+    this.ram = new Uint8Array(this.arena.buffer, this.arena.ramOffset, ramSize);
+    this.ramView = new DataView(this.arena.buffer, this.arena.ramOffset, ramSize);
     this.codePages = new Uint8Array(ramSize >>> PAGE_SHIFT);
   }
 

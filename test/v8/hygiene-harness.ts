@@ -1,6 +1,6 @@
 /**
  * Runs in a child `node --allow-natives-syntax --trace-deopt` (see test/v8-hygiene.test.ts):
- * boots a bare-metal workload in the default tiered engine, prints a `STEADY` marker once
+ * boots a bare-metal workload in the default tiered engine with the JavaScript backend, prints a `STEADY` marker once
  * the hot loops have had time to be compiled and optimized, and at exit prints one JSON
  * line with V8's optimization status of the compiled functions that run the named guest
  * functions. V8's own deopt trace goes to stdout between the markers.
@@ -22,6 +22,9 @@ const machine = new RiscvVirtMachine({
   log: { inAsm: false, op: false, outAsm: false, int: false },
   logSink: () => {},
   serialOut: () => {},
+  // The JavaScript backend: its region functions depend on V8's feedback and tiering,
+  // which is what this checks (the WebAssembly backend has no feedback to go wrong).
+  backend: 'js',
 });
 
 // The run loop yields to the event loop every ~20 ms, so this timer fires mid-run.

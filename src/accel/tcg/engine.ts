@@ -15,7 +15,8 @@
  *   returning here. Region exits chain per member and slot.
  * - The IR interpreter (`mode: 'interp'`) is the reference the others are tested against.
  */
-import { GeneratedSource, generateJs, generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
+import { generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
+import { generateWasmRegion, instantiateWasm } from '../../backend/wasm/codegen.js';
 import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
 import { BytecodeBlock, BytecodeInterpreter, encodeBlock } from '../../backend/interp/bytecode.js';
 import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
@@ -110,8 +111,15 @@ function jumpCacheIndex(lo: number): number {
   return (((lo >>> 12) & ((1 << JUMP_CACHE_PAGE_BITS) - 1)) << JUMP_CACHE_ADDR_BITS) | ((lo >>> 1) & ((1 << JUMP_CACHE_ADDR_BITS) - 1));
 }
 
+/**
+ * 'wasm' (default where the CPU's memory is a WebAssembly.Memory): compiled regions are
+ * WebAssembly modules. 'js': JavaScript functions.
+ */
+export type Backend = 'js' | 'wasm';
+
 export interface EngineOptions {
   mode?: ExecMode;
+  backend?: Backend;
   log?: LogOptions;
   logSink?: (text: string) => void;
 }
@@ -131,9 +139,13 @@ export class TcgEngine {
   private sliceBudget = 0;
   halted = false;
   blocksTranslated = 0;
-  /** Functions compiled (a region counts once), and the JavaScript source they took. */
+  /** Functions compiled (a region counts once), and their size (wasm bytes or JS source). */
   blocksCompiled = 0;
-  compiledSourceBytes = 0;
+  compiledBytes = 0;
+  /** Regions the WebAssembly backend could not compile (they run as JavaScript). */
+  wasmFailures = 0;
+  /** What compiled regions become (see Backend). */
+  readonly backend: Backend;
   /** Blocks compiled as members of regions of more than one block. */
   regionMembers = 0;
   private readonly tier0: BytecodeInterpreter;
@@ -145,6 +157,8 @@ export class TcgEngine {
     options: EngineOptions = {},
   ) {
     this.mode = options.mode ?? 'jit';
+    this.backend = options.backend ?? (cpu.wasmMemory ? 'wasm' : 'js');
+    if (this.backend === 'wasm' && !cpu.wasmMemory) throw new Error('the WebAssembly backend needs RAM in a WebAssembly memory');
     this.regionWarm = this.mode === 'jit' ? REGION_WARM : 1;
     this.regionMaxInsns = this.mode === 'jit' ? REGION_MAX_INSNS : 256;
     this.log = options.log;
@@ -337,8 +351,7 @@ export class TcgEngine {
         bytecode = encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
       }
       if (bytecode === null) {
-        const src = generateJs(b.ops, cpu.helpers, name, self, mmuIndex);
-        run = this.compileSource(src);
+        run = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], name, mmuIndex);
       } else {
         const tier0 = this.tier0;
         const code = bytecode;
@@ -391,10 +404,25 @@ export class TcgEngine {
     return { ops: r.builder.ops, insnCount: r.insnCount };
   }
 
-  private compileSource(src: GeneratedSource): () => number {
-    if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
+  /** Compile blocks into one function with the engine's backend. */
+  private compileRegion(blocks: RegionBlock[], name: string, mmuIndex: number): () => number {
     this.blocksCompiled++;
-    this.compiledSourceBytes += src.factory.length;
+    if (this.backend === 'wasm') {
+      try {
+        const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC);
+        if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
+        this.compiledBytes += gen.bytes.length;
+        return instantiateWasm(gen, this.cpu);
+      } catch (e) {
+        // A backend bug must not stop the guest: the JavaScript backend runs the region.
+        // Tests assert that this never happens.
+        this.wasmFailures++;
+        if (this.wasmFailures === 1) this.logSink(`qemu-ts: WebAssembly backend failed on ${name}: ${(e as Error).message}\n`);
+      }
+    }
+    const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
+    if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
+    this.compiledBytes += src.factory.length;
     return compileJs(src, this.cpu);
   }
 
@@ -448,8 +476,7 @@ export class TcgEngine {
     const links = new Array<TranslatedBlock | null>(2 * members.length).fill(null);
     const mmuIndex = RiscvCpu.mmuIndexFromFlags(hot.flags);
     const name = members.length === 1 ? `tb_${hot.pc.toString(16)}_${hot.flags}` : `region_${hot.pc.toString(16)}_${hot.flags}_${members.length}`;
-    const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
-    const fn = this.compileSource(src);
+    const fn = this.compileRegion(blocks, name, mmuIndex);
     if (members.length > 1) this.regionMembers += members.length;
     for (const t of members) {
       t.run = fn;

@@ -108,15 +108,15 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
    * The state words, followed by room for the tier-0 interpreter's temporaries: its
    * value array (`values`) and `state` share memory, so globals are state slots.
    */
-  readonly stateBuffer = new ArrayBuffer((STATE_WORDS + INTERP_WORDS) * 4);
-  readonly state = new Int32Array(this.stateBuffer, 0, STATE_WORDS);
-  readonly values = new Int32Array(this.stateBuffer);
+  readonly values: Int32Array;
+  readonly state: Int32Array;
   readonly ram: DataView;
   /** Soft TLBs by MMU index (= the data-access privilege: 0 U, 1 S, 3 M). */
-  readonly tlbs: SoftTlb[] = [createSoftTlb(), createSoftTlb(), createSoftTlb(), createSoftTlb()];
-  readonly exceptionPending = new Int32Array(1);
-  readonly budget = new Int32Array(1);
-  readonly retHi = new Int32Array(1);
+  readonly tlbs: SoftTlb[];
+  readonly exceptionPending: Int32Array;
+  readonly budget: Int32Array;
+  readonly retHi: Int32Array;
+  readonly wasmMemory: WebAssembly.Memory | null;
   readonly helperTable: HelperTable;
   readonly helperIds: HelperIds;
   readonly helpers: Runtime['helpers'];
@@ -170,6 +170,16 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     private readonly hooks: CpuHooks,
   ) {
     this.ram = bus.ramView;
+    // Everything generated code touches lives in the bus's arena, next to RAM.
+    const arena = bus.arena;
+    this.wasmMemory = arena.wasmMemory;
+    this.values = arena.int32(STATE_WORDS + INTERP_WORDS);
+    this.state = this.values.subarray(0, STATE_WORDS);
+    const words = (n: number) => arena.int32(n);
+    this.tlbs = [createSoftTlb(words), createSoftTlb(words), createSoftTlb(words), createSoftTlb(words)];
+    this.exceptionPending = arena.int32(1);
+    this.budget = arena.int32(1);
+    this.retHi = arena.int32(1);
     const { table, ids } = createRiscvHelpers(this, this.retHi);
     this.helperTable = table;
     this.helperIds = ids;
