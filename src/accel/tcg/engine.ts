@@ -409,7 +409,7 @@ export class TcgEngine {
     this.blocksCompiled++;
     if (this.backend === 'wasm') {
       try {
-        const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC);
+        const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC, this.cpu.helperIds.mul64);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
         return instantiateWasm(gen, this.cpu);

@@ -20,19 +20,17 @@
  * Forward labels become nested `block`s opened at the top of a member (latest
  * outermost), exactly like the JS backend's labelled blocks.
  */
-import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
+import { Cond, HelperFlags, HelperInfo, MemOp, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK } from '../runtime.js';
 import type { RegionBlock } from '../js/codegen.js';
 import {
-  KIND_FUNC, KIND_MEMORY, MODULE_HEADER, SEC_CODE, SEC_EXPORT, SEC_FUNCTION, SEC_IMPORT, SEC_TYPE,
-  T_EMPTY, T_I32, T_I64, W, funcType, section, sleb, uleb, utf8, vec,
+  KIND_FUNC, KIND_MEMORY, KIND_TABLE, MODULE_HEADER, SEC_CODE, SEC_ELEMENT, SEC_EXPORT, SEC_FUNCTION, SEC_IMPORT,
+  SEC_TABLE, SEC_TYPE, ByteWriter, T_EMPTY, T_FUNCREF, T_I32, T_I64, W, funcType, section, uleb, utf8, vec,
 } from './encode.js';
 
 /** A generated module, ready to instantiate against the runtime it was generated for. */
 export interface GeneratedWasm {
   bytes: Uint8Array<ArrayBuffer>;
-  /** Helper indices imported as h.<index>, in import order (after the two slow paths). */
-  helperImports: number[];
   name: string;
 }
 
@@ -85,9 +83,13 @@ const I32_BINARY: Partial<Record<Opc, number>> = {
   [Opc.Or]: W.i32Or, [Opc.Xor]: W.i32Xor, [Opc.Shl]: W.i32Shl, [Opc.Shr]: W.i32ShrU, [Opc.Sar]: W.i32ShrS,
 };
 
-/** Import indices of the slow paths; helpers follow. */
-const IMPORT_LOAD_SLOW = 0;
-const IMPORT_STORE_SLOW = 1;
+/** Slots of the call table: the slow paths, then the helpers by index. */
+const CALL_LOAD_SLOW = 0;
+const CALL_STORE_SLOW = 1;
+const CALL_TABLE_HELPERS = 2;
+
+/** A helper's parameter count once every i64 argument is split into two i32 words. */
+const helperParams = (h: HelperInfo): number => h.args.reduce((n, t) => n + (t === Type.I64 ? 2 : 1), 0);
 
 /**
  * Generate a module for a region (see generateRegion in the JS backend for the contract;
@@ -100,6 +102,8 @@ export function generateWasmRegion(
   mmuIndex: number,
   /** The state slot of the pc's low word (the dispatcher's key); needed for several blocks. */
   pcSlot = -1,
+  /** The helper that lowering uses for 64-bit multiplication: inlined as i64.mul. */
+  mul64Helper = -1,
 ): GeneratedWasm {
   const helpers = rt.helpers;
   const at = layoutOf(rt, mmuIndex);
@@ -124,7 +128,7 @@ export function generateWasmRegion(
     return i;
   };
 
-  // ---- Imports: the two slow paths, then the helpers this region calls ----
+  // ---- Imports: the memory and the runtime's call table (see WasmCallTable) ----
   const types: string[] = [];
   const typeBytes: number[][] = [];
   const typeIndex = (params: number, result: boolean): number => {
@@ -136,36 +140,28 @@ export function generateWasmRegion(
     }
     return i;
   };
+  const tableSize = CALL_TABLE_HELPERS + helpers.length;
   const imports: number[][] = [
     [...utf8('m'), ...utf8('mem'), KIND_MEMORY, 0x00, ...uleb(at.pages)],
-    [...utf8('r'), ...utf8('ld'), KIND_FUNC, ...uleb(typeIndex(4, true))],
-    [...utf8('r'), ...utf8('st'), KIND_FUNC, ...uleb(typeIndex(6, false))],
+    [...utf8('m'), ...utf8('calls'), KIND_TABLE, T_FUNCREF, 0x00, ...uleb(tableSize)],
   ];
-  const helperImports: number[] = [];
-  const helperFunc = new Map<number, number>();
-  const funcOfHelper = (index: number): number => {
-    let f = helperFunc.get(index);
-    if (f === undefined) {
-      const h = helpers[index];
-      const params = h.args.reduce((n, t) => n + (t === Type.I64 ? 2 : 1), 0);
-      f = 2 + helperImports.length;
-      helperImports.push(index);
-      helperFunc.set(index, f);
-      imports.push([...utf8('h'), ...utf8(String(index)), KIND_FUNC, ...uleb(typeIndex(params, h.ret !== null))]);
-    }
-    return f;
+  /** Call table entry `slot`, whose function takes `params` i32s and returns one if `result`. */
+  const callSlot = (slot: number, params: number, result: boolean) => {
+    i32(slot);
+    emit(W.callIndirect);
+    w.uleb(typeIndex(params, result));
+    emit(0); // table 0
   };
 
   // ---- Code ----
-  const c: number[] = [];
-  const emit = (...bytes: number[]) => {
-    for (const b of bytes) c.push(b);
-  };
+  const w = new ByteWriter();
+  const emit = (b: number) => w.byte(b);
+  const emit2 = (a: number, b: number) => w.byte2(a, b);
   // Control stack of label names, innermost last; `if` arms push an anonymous entry. The
   // function body is `block X { loop { <members> } }` (see the end), so those two are open.
   const labels: string[] = ['X', 'loop'];
   const open = (kind: number, label: string) => {
-    emit(kind, T_EMPTY);
+    emit2(kind, T_EMPTY);
     labels.push(label);
   };
   const close = () => {
@@ -177,12 +173,27 @@ export function generateWasmRegion(
     if (i < 0) throw new Error(`generateWasmRegion: no enclosing ${label}`);
     return labels.length - 1 - i;
   };
-  const br = (label: string) => emit(W.br, ...uleb(depth(label)));
-  const i32 = (v: number) => emit(W.i32Const, ...sleb(v | 0));
-  const get = (l: number) => emit(W.localGet, ...uleb(l));
-  const set = (l: number) => emit(W.localSet, ...uleb(l));
-  /** Memory access at a constant byte address: pushes the base 0, the op takes the offset. */
-  const memArg = (opcode: number, offset: number) => emit(opcode, 0, ...uleb(offset));
+  const br = (label: string) => {
+    emit(W.br);
+    w.uleb(depth(label));
+  };
+  const i32 = (v: number) => {
+    emit(W.i32Const);
+    w.sleb(v);
+  };
+  const get = (l: number) => {
+    emit(W.localGet);
+    w.uleb(l);
+  };
+  const set = (l: number) => {
+    emit(W.localSet);
+    w.uleb(l);
+  };
+  /** A load or store (alignment hint 1 byte) at the address on the stack plus `offset`. */
+  const memArg = (opcode: number, offset: number) => {
+    emit2(opcode, 0);
+    w.uleb(offset);
+  };
   const loadWord = (offset: number) => {
     i32(0);
     memArg(W.i32Load, offset);
@@ -191,19 +202,25 @@ export function generateWasmRegion(
   /** Push the i64 (hi << 32) | lo of two i32 operands. */
   const pair = (lo: Temp, hi: Temp) => {
     operand(hi);
-    emit(W.i64ExtendI32U, W.i64Const, ...sleb(32), W.i64Shl);
+    emit2(W.i64ExtendI32U, W.i64Const);
+    emit2(32, W.i64Shl);
     operand(lo);
-    emit(W.i64ExtendI32U, W.i64Or);
+    emit2(W.i64ExtendI32U, W.i64Or);
   };
-  /** Pop an i64 into (d, d2). */
-  const splitInto = (d: Temp, d2: Temp) => {
+  /** Pop an i64 into (d, d2); either may be absent (a dead half). */
+  const splitInto = (d: Temp | null, d2: Temp | null) => {
     set(L_X64);
-    get(L_X64);
-    emit(W.i32WrapI64);
-    set(localOf(d));
-    get(L_X64);
-    emit(W.i64Const, ...sleb(32), W.i64ShrU, W.i32WrapI64);
-    set(localOf(d2));
+    if (d) {
+      get(L_X64);
+      emit(W.i32WrapI64);
+      set(localOf(d));
+    }
+    if (d2) {
+      get(L_X64);
+      emit2(W.i64Const, 32);
+      emit2(W.i64ShrU, W.i32WrapI64);
+      set(localOf(d2));
+    }
   };
 
   let pcHi = 0;
@@ -265,7 +282,8 @@ export function generateWasmRegion(
       open(W.block, 'case');
       loadWord(at.state + 4 * pcSlot);
       i32(pcLo);
-      emit(W.i32Ne, W.brIf, 0);
+      emit2(W.i32Ne, W.brIf);
+      emit(0);
       reload();
       open(W.block, 'M');
     }
@@ -331,7 +349,7 @@ export function generateWasmRegion(
           operand(a[3]);
           operand(a[0]);
           operand(a[1]);
-          emit(I32_CMP[op.aux as Cond], W.select);
+          emit2(I32_CMP[op.aux as Cond], W.select);
           set(localOf(d!));
           break;
         case Opc.SetCond2:
@@ -343,12 +361,14 @@ export function generateWasmRegion(
         case Opc.BrCond:
           operand(a[0]);
           operand(a[1]);
-          emit(I32_CMP[op.aux2 as Cond], W.brIf, ...uleb(depth(`L${op.aux}`)));
+          emit2(I32_CMP[op.aux2 as Cond], W.brIf);
+          w.uleb(depth(`L${op.aux}`));
           break;
         case Opc.BrCond2:
           pair(a[0], a[1]);
           pair(a[2], a[3]);
-          emit(I64_CMP[op.aux2 as Cond], W.brIf, ...uleb(depth(`L${op.aux}`)));
+          emit2(I64_CMP[op.aux2 as Cond], W.brIf);
+          w.uleb(depth(`L${op.aux}`));
           break;
         case Opc.Br:
           br(`L${op.aux}`);
@@ -361,13 +381,13 @@ export function generateWasmRegion(
           pair(a[0], a[1]);
           pair(a[2], a[3]);
           emit(op.opc === Opc.Add2 ? W.i64Add : W.i64Sub);
-          splitInto(d!, op.dst2!);
+          splitInto(d, op.dst2);
           break;
         case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
           pair(a[0], a[1]);
           operand(a[2]);
-          emit(W.i64ExtendI32U, op.opc === Opc.Shl2 ? W.i64Shl : op.opc === Opc.Shr2 ? W.i64ShrU : W.i64ShrS);
-          splitInto(d!, op.dst2!);
+          emit2(W.i64ExtendI32U, op.opc === Opc.Shl2 ? W.i64Shl : op.opc === Opc.Shr2 ? W.i64ShrU : W.i64ShrS);
+          splitInto(d, op.dst2);
           break;
         case Opc.Load: {
           const mop = op.aux;
@@ -389,7 +409,7 @@ export function generateWasmRegion(
           operand(a[1]);
           i32(mop);
           i32(op.aux2);
-          emit(W.call, ...uleb(IMPORT_LOAD_SLOW));
+          callSlot(CALL_LOAD_SLOW, 4, true);
           set(localOf(d!));
           exc(op.aux2);
           if (size === 8) {
@@ -416,17 +436,24 @@ export function generateWasmRegion(
           for (const t of a) operand(t);
           i32(mop);
           i32(op.aux2);
-          emit(W.call, ...uleb(IMPORT_STORE_SLOW));
+          callSlot(CALL_STORE_SLOW, 6, false);
           exc(op.aux2);
           close();
           break;
         }
         case Opc.Call: {
+          if (op.aux === mul64Helper) {
+            // Low 64 bits of a 64x64 product: one native multiply instead of a JS call.
+            pair(a[0], a[1]);
+            pair(a[2], a[3]);
+            emit(W.i64Mul);
+            splitInto(d, op.dst2);
+            break;
+          }
           const h = helpers[op.aux];
-          const f = funcOfHelper(op.aux);
           if (h.flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) writeBack();
           for (const t of a) operand(t);
-          emit(W.call, ...uleb(f));
+          callSlot(CALL_TABLE_HELPERS + op.aux, helperParams(h), h.ret !== null);
           if (h.ret !== null) {
             if (d) set(localOf(d));
             else emit(W.drop);
@@ -469,7 +496,7 @@ export function generateWasmRegion(
             if (pcHiLocal !== undefined) get(pcHiLocal);
             else loadWord(at.state + 4 * (pcSlot + 1));
             i32(pcHi);
-            emit(W.i32Eq, W.i32And); // n !== 0 (a non-zero count) && the high word matches
+            emit2(W.i32Eq, W.i32And); // n !== 0 (a non-zero count) && the high word matches
             open(W.if, '');
             enter(() => get(L_N));
             close();
@@ -490,7 +517,8 @@ export function generateWasmRegion(
       writeBack();
       get(L_RC);
       i32(0);
-      emit(W.i32LtS, W.brIf, ...uleb(depth('loop')));
+      emit2(W.i32LtS, W.brIf);
+      w.uleb(depth('loop'));
       br('X');
       close(); // case
     }
@@ -507,79 +535,134 @@ export function generateWasmRegion(
     emit(W.i32Shl);
     set(L_TI);
     get(L_TI);
-    emit(W.i32Load, 2, ...uleb(tagLo));
+    memArg(W.i32Load, tagLo);
     operand(al);
     i32(-PAGE_SIZE);
-    emit(W.i32And, W.i32Eq);
+    emit2(W.i32And, W.i32Eq);
     get(L_TI);
-    emit(W.i32Load, 2, ...uleb(tagHi));
+    memArg(W.i32Load, tagHi);
     operand(ah);
-    emit(W.i32Eq, W.i32And);
+    emit2(W.i32Eq, W.i32And);
     if (size > 1) {
       operand(al);
       i32(PAGE_SIZE - 1);
       emit(W.i32And);
       i32(PAGE_SIZE - size);
-      emit(W.i32LeU, W.i32And);
+      emit2(W.i32LeU, W.i32And);
     }
     // to = TO[ti] + page offset (computed even on a miss: harmless, and branch-free).
     get(L_TI);
-    emit(W.i32Load, 2, ...uleb(at.ramOffset));
+    memArg(W.i32Load, at.ramOffset);
     operand(al);
     i32(PAGE_SIZE - 1);
-    emit(W.i32And, W.i32Add);
+    emit2(W.i32And, W.i32Add);
     set(L_TO);
   }
 
   // ---- Assemble the function around the member code ----
-  const body: number[] = [];
-  const prologue: number[] = [];
-  const code = c.splice(0);
+  const code = w.view();
+  const f = new ByteWriter();
+  // Locals: the scratch i32s, the i64, then the registers' and temps' i32s.
+  f.byte(3);
+  f.byte2(L_X64, T_I32);
+  f.byte2(1, T_I64);
+  f.uleb(nextLocal - L_X64 - 1);
+  f.byte(T_I32);
+  const stateWord = (op: number, slot: number) => {
+    f.byte2(op, 0);
+    f.uleb(at.state + 4 * slot);
+  };
   // Registers of a single block are loaded once on entry (a region's per member).
   if (single) {
     for (const [slot, local] of globalLocal) {
-      prologue.push(W.i32Const, 0, W.i32Load, 0, ...uleb(at.state + 4 * slot), W.localSet, ...uleb(local));
+      f.byte2(W.i32Const, 0);
+      stateWord(W.i32Load, slot);
+      f.byte(W.localSet);
+      f.uleb(local);
     }
   }
-  const writeBackAll: number[] = [];
+  // block X { loop { <members> } rc = Lookup } <write back> rc
+  f.byte2(W.block, T_EMPTY);
+  f.byte2(W.loop, T_EMPTY);
+  f.array(code);
+  if (!single) f.array([W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.br, 1]);
+  f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
   if (single) {
     const written = new Set<number>();
     for (const op of blocks[0].ops) for (const t of [op.dst, op.dst2]) if (t && t.kind === TempKind.Global) written.add(t.slot);
     for (const slot of written) {
-      writeBackAll.push(W.i32Const, 0, W.localGet, ...uleb(globalLocal.get(slot)!), W.i32Store, 0, ...uleb(at.state + 4 * slot));
+      f.byte2(W.i32Const, 0);
+      f.byte(W.localGet);
+      f.uleb(globalLocal.get(slot)!);
+      stateWord(W.i32Store, slot);
     }
   }
-  // block X { loop { <members> ; rc = Lookup } } <write back> rc
-  body.push(...prologue, W.block, T_EMPTY, W.loop, T_EMPTY, ...code);
-  if (!single) body.push(W.i32Const, ...sleb(ExitCode.Lookup), W.localSet, L_RC, W.br, 1);
-  body.push(W.end, W.i32Const, ...sleb(ExitCode.Lookup), W.localSet, L_RC, W.end, ...writeBackAll, W.localGet, L_RC, W.end);
-  const locals = vec([
-    [...uleb(L_X64), T_I32],
-    [1, T_I64],
-    [...uleb(nextLocal - L_X64 - 1), T_I32],
-  ]);
-  const fn = [...locals, ...body];
+  f.array([W.localGet, L_RC, W.end]);
+
   const mainType = typeIndex(0, true);
-  const funcIndex = imports.length - 1; // imported functions come first (the memory is not one)
+  const funcIndex = 0; // the only function: the imports are a memory and a table
+  const m = new ByteWriter();
+  m.array(MODULE_HEADER);
+  m.array(section(SEC_TYPE, vec(typeBytes)));
+  m.array(section(SEC_IMPORT, vec(imports)));
+  m.array(section(SEC_FUNCTION, vec([uleb(mainType)])));
+  m.array(section(SEC_EXPORT, vec([[...utf8('run'), KIND_FUNC, ...uleb(funcIndex)]])));
+  const fnSize = uleb(f.length);
+  m.byte(SEC_CODE);
+  m.uleb(1 + fnSize.length + f.length);
+  m.byte(1); // one function body
+  m.array(fnSize);
+  m.array(f.view());
+  return { bytes: m.view().slice(), name };
+}
+
+/**
+ * The JavaScript functions generated code calls (the slow paths, then every helper), in
+ * one table that each region module imports. Importing the functions themselves would
+ * make V8 compile a wasm-to-JS wrapper for each import of each module: measured at
+ * ~0.5 ms per region. The table is built once per runtime by a small module that imports
+ * them all; regions reach them with call_indirect.
+ */
+const callTables = new WeakMap<Runtime, WebAssembly.Table>();
+
+function callTableOf(rt: Runtime): WebAssembly.Table {
+  let table = callTables.get(rt);
+  if (table && table.length === CALL_TABLE_HELPERS + rt.helpers.length) return table;
+  const sigs: number[][] = [];
+  const typeOf = (params: number, result: boolean): number => {
+    const bytes = funcType(new Array(params).fill(T_I32), result ? [T_I32] : []);
+    const key = bytes.join();
+    let i = sigs.findIndex((t) => t.join() === key);
+    if (i < 0) i = sigs.push(bytes) - 1;
+    return i;
+  };
+  const fns: { fn: (...args: number[]) => number | void; type: number }[] = [
+    { fn: rt.loadSlow.bind(rt), type: typeOf(4, true) },
+    { fn: rt.storeSlow.bind(rt), type: typeOf(6, false) },
+    ...rt.helpers.map((h) => ({ fn: h.fn, type: typeOf(helperParams(h), h.ret !== null) })),
+  ];
+  const n = fns.length;
   const bytes = new Uint8Array([
     ...MODULE_HEADER,
-    ...section(SEC_TYPE, vec(typeBytes)),
-    ...section(SEC_IMPORT, vec(imports)),
-    ...section(SEC_FUNCTION, vec([uleb(mainType)])),
-    ...section(SEC_EXPORT, vec([[...utf8('run'), KIND_FUNC, ...uleb(funcIndex)]])),
-    ...section(SEC_CODE, vec([[...uleb(fn.length), ...fn]])),
+    ...section(SEC_TYPE, vec(sigs)),
+    ...section(SEC_IMPORT, vec(fns.map((f, i) => [...utf8('f'), ...utf8(String(i)), KIND_FUNC, ...uleb(f.type)]))),
+    ...section(SEC_TABLE, vec([[T_FUNCREF, 0x01, ...uleb(n), ...uleb(n)]])),
+    ...section(SEC_EXPORT, vec([[...utf8('calls'), KIND_TABLE, 0]])),
+    // Active segment for table 0 at offset 0: every imported function, in order.
+    ...section(SEC_ELEMENT, vec([[0x00, W.i32Const, 0, W.end, ...vec(fns.map((_, i) => uleb(i)))]])),
   ]);
-  return { bytes, helperImports, name };
+  const imports: Record<string, (...args: number[]) => number | void> = {};
+  fns.forEach((f, i) => (imports[String(i)] = f.fn));
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { f: imports });
+  table = instance.exports.calls as WebAssembly.Table;
+  callTables.set(rt, table);
+  return table;
 }
 
 /** Instantiate a generated module against its runtime; returns the block function. */
 export function instantiateWasm(gen: GeneratedWasm, rt: Runtime): () => number {
-  const h: Record<string, (...args: number[]) => number> = {};
-  for (const i of gen.helperImports) h[String(i)] = rt.helpers[i].fn;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(gen.bytes), {
-    m: { mem: rt.wasmMemory! },
-    r: { ld: rt.loadSlow.bind(rt), st: rt.storeSlow.bind(rt) },
-    h,
+    m: { mem: rt.wasmMemory!, calls: callTableOf(rt) },
   });
   return instance.exports.run as () => number;
 }

@@ -21,6 +21,7 @@ export const W = {
   br: 0x0c,
   brIf: 0x0d,
   call: 0x10,
+  callIndirect: 0x11,
   drop: 0x1a,
   select: 0x1b,
   localGet: 0x20,
@@ -90,12 +91,17 @@ export const W = {
 export const SEC_TYPE = 1;
 export const SEC_IMPORT = 2;
 export const SEC_FUNCTION = 3;
+export const SEC_TABLE = 4;
 export const SEC_MEMORY = 5;
 export const SEC_EXPORT = 7;
+export const SEC_ELEMENT = 9;
 export const SEC_CODE = 10;
 /** Import/export kinds. */
 export const KIND_FUNC = 0x00;
+export const KIND_TABLE = 0x01;
 export const KIND_MEMORY = 0x02;
+/** Reference type of tables of functions. */
+export const T_FUNCREF = 0x70;
 
 /** The module header: "\0asm", version 1. */
 export const MODULE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -132,3 +138,73 @@ export const section = (id: number, body: number[]): number[] => [id, ...uleb(bo
 export const funcType = (params: number[], results: number[]): number[] => [
   0x60, ...uleb(params.length), ...params, ...uleb(results.length), ...results,
 ];
+
+/**
+ * A growable byte buffer for code generated at run time (a region's function body can be
+ * tens of kilobytes: building it from small arrays and spreads cost milliseconds).
+ */
+export class ByteWriter {
+  bytes = new Uint8Array(4096);
+  length = 0;
+
+  private room(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.length + n) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  byte(b: number): void {
+    this.room(1);
+    this.bytes[this.length++] = b;
+  }
+
+  byte2(a: number, b: number): void {
+    this.room(2);
+    this.bytes[this.length++] = a;
+    this.bytes[this.length++] = b;
+  }
+
+  array(a: ArrayLike<number>): void {
+    this.room(a.length);
+    this.bytes.set(a, this.length);
+    this.length += a.length;
+  }
+
+  /** Unsigned LEB128 of a non-negative int32. */
+  uleb(n: number): void {
+    this.room(5);
+    n >>>= 0;
+    for (;;) {
+      const b = n & 0x7f;
+      n >>>= 7;
+      if (n === 0) {
+        this.bytes[this.length++] = b;
+        return;
+      }
+      this.bytes[this.length++] = b | 0x80;
+    }
+  }
+
+  /** Signed LEB128 of an int32. */
+  sleb(v: number): void {
+    this.room(5);
+    v |= 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        this.bytes[this.length++] = b;
+        return;
+      }
+      this.bytes[this.length++] = b | 0x80;
+    }
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  view(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
