@@ -344,7 +344,11 @@ export class TcgEngine {
       const prepared = new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1);
       run = () => interpretBlock(prepared, cpu);
     } else {
-      lowerI64(b, { mul64: cpu.helperIds.mul64 });
+      // In the tiered modes most blocks run a few hundred times at most and never leave
+      // tier 0: simplifying their lowered IR costs more than it saves there (a Linux boot
+      // is ~10 % faster without). Blocks compiled later are lowered again, with it (see
+      // lowered()).
+      lowerI64(b, { mul64: cpu.helperIds.mul64, simplify: this.mode === 'compile' || this.mode === 'tier0' });
       const mmuIndex = RiscvCpu.mmuIndexFromFlags(flags);
       const self = { pc, insnCount: result.insnCount };
       if (this.mode !== 'compile') {
