@@ -160,6 +160,12 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   fflags = 0;
   private instretOffset = 0n;
   private cycleOffset = 0n;
+  /**
+   * Set by a successful translateAddress: whether a store to the page would succeed
+   * without another walk (no A/D update needed), so a load miss can fill the TLB's
+   * write tag too.
+   */
+  private walkWritable = false;
   /** The exception raised by a helper or slow path, taken by the engine. */
   pendingCause = 0;
   pendingTval = 0n;
@@ -274,9 +280,10 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
    * physical address, or -1 with the fault left in pendingCause/pendingTval.
    * Sv39/Sv48/Sv57 walks per the privileged spec 4.3-4.6, with hardware A/D updates.
    */
-  private translateAddress(lo: number, hi: number, access: Access, priv: Priv, probe = false): number {
+  private translateAddress(lo: number, hi: number, access: Access, priv: Priv): number {
     const mode = this.satpMode;
     if (priv === Priv.M || mode === 0) {
+      this.walkWritable = true;
       // Bare: physical addresses are below 2^56; keep to what a JS number holds exactly.
       if (hi < 0 || hi >= 0x200000) return this.accessFault(access, BigInt.asUintN(64, big(lo, hi)));
       return hi * 0x100000000 + (lo >>> 0);
@@ -320,10 +327,10 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       if (ppn % span !== 0) return this.pageFault(faultCause, lo, hi);
       // Hardware A/D update (QEMU does the same): set A, and D on a store.
       const want = PTE_A | (access === Access.Store ? PTE_D : 0);
-      if ((pteLo & want) !== want) {
-        if (probe) return -1; // a probe never changes the tables
-        this.bus.store(pteAddr, 4, pteLo | want, 0);
-      }
+      if ((pteLo & want) !== want) this.bus.store(pteAddr, 4, pteLo | want, 0);
+      // A store would pass this same walk if the page is writable, and it would change
+      // nothing if D is set already (A is now): then stores need no walk of their own.
+      this.walkWritable = (pteLo & PTE_W) !== 0 && (pteLo & PTE_D) !== 0;
       return (ppn + (vpnAll % span)) * PAGE_SIZE + (lo & (PAGE_SIZE - 1));
     }
     return this.pageFault(faultCause, lo, hi);
@@ -399,18 +406,6 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return 0;
   }
 
-  /** Can the soft TLB let stores through for this page without another walk? */
-  private writableWithoutWalk(lo: number, hi: number, priv: Priv): boolean {
-    if (priv === Priv.M || this.satpMode === 0) return true;
-    // Probe a store translation without touching A/D: only a page already dirty and
-    // writable may take stores without a walk (the first store must set D).
-    const saveCause = this.pendingCause;
-    const saveTval = this.pendingTval;
-    const ok = this.translateAddress(lo, hi, Access.Store, priv, true) >= 0;
-    this.pendingCause = saveCause;
-    this.pendingTval = saveTval;
-    return ok;
-  }
 
   loadSlow(lo: number, hi: number, memop: number, _insnIndex: number): number {
     const size = 1 << (memop & 3);
@@ -443,7 +438,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       return this.fault();
     }
     const vlo = out[0], vhi = out[1]; // the store probe below walks tables through `out`
-    this.fillTlb(mmuIndexOf(priv), lo, hi, p, access === Access.Store || this.writableWithoutWalk(lo, hi, priv));
+    this.fillTlb(mmuIndexOf(priv), lo, hi, p, access === Access.Store || this.walkWritable);
     return this.extend(vlo, vhi, memop);
   }
 
