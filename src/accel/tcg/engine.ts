@@ -39,19 +39,24 @@ import type { LogOptions } from '../../machine/options.js';
 export type ExecMode = 'jit' | 'jit-eager' | 'tier0' | 'compile' | 'interp';
 
 /**
- * Runs of a block in tier 0 before it is compiled to JavaScript. High on purpose: V8
- * runs fresh generated code in its own interpreter, slower than our tier 0, until it has
- * seen enough of it to optimize it, and a Linux boot (2 G instructions) was fastest with
- * this threshold (36 s to the prompt, against 54 s with 256 and 99 s with 64).
+ * Runs of a block in tier 0 before it is compiled. High on purpose, for both backends.
+ * JavaScript: V8 runs fresh generated code in its own interpreter, slower than our tier
+ * 0, until it has seen enough of it to optimize it; a Linux boot (2 G instructions) was
+ * fastest with this threshold (36 s to the prompt, against 54 s with 256 and 99 s with
+ * 64). WebAssembly: compiling a region (translating its blocks again, generating and
+ * instantiating the module) costs about as much as a block's first thousand tier-0 runs;
+ * 512 was slower than 1024 on the boot.
  */
 export const COMPILE_THRESHOLD = 1024;
-/** A block that ran this often joins a region compiled for a hot neighbour. */
-const REGION_WARM = 64;
 /**
- * Guest instructions per region. Small regions optimize sooner (TurboFan's compile time
- * and V8's tier-up delay grow with function size); the boot was fastest at 64.
+ * Region formation per backend: a block that ran `warm` times joins a region compiled
+ * for a hot neighbour, up to `maxInsns` guest instructions per region. JavaScript wants
+ * small regions: TurboFan's compile time and V8's tier-up delay grow with function size
+ * (the boot was fastest at 64/64). WebAssembly compiles at once without feedback, and
+ * larger regions mean fewer returns to the engine: 8/256 took 22.2 s against 23.9 s
+ * for 64/64 (medians of 3, same run).
  */
-const REGION_MAX_INSNS = 64;
+const REGIONS = { js: { warm: 64, maxInsns: 64 }, wasm: { warm: 8, maxInsns: 256 } } as const;
 /** A RAM page whose code was overwritten this often is never compiled again. */
 const PAGE_REWRITE_LIMIT = 32;
 const NEVER = 0x7fffffff;
@@ -159,8 +164,8 @@ export class TcgEngine {
     this.mode = options.mode ?? 'jit';
     this.backend = options.backend ?? (cpu.wasmMemory ? 'wasm' : 'js');
     if (this.backend === 'wasm' && !cpu.wasmMemory) throw new Error('the WebAssembly backend needs RAM in a WebAssembly memory');
-    this.regionWarm = this.mode === 'jit' ? REGION_WARM : 1;
-    this.regionMaxInsns = this.mode === 'jit' ? REGION_MAX_INSNS : 256;
+    this.regionWarm = this.mode === 'jit' ? REGIONS[this.backend].warm : 1;
+    this.regionMaxInsns = this.mode === 'jit' ? REGIONS[this.backend].maxInsns : 256;
     this.log = options.log;
     this.logSink = options.logSink ?? (() => {});
     cpu.bus.onCodeWrite = (page, offset, length) => this.invalidateRange(page, offset, length);
