@@ -1,10 +1,13 @@
 // IR: builder folding, optimizer passes, and a randomized differential test of i64
-// lowering + JS generation against the IR interpreter on random blocks.
+// lowering + JS and WebAssembly generation and tier 0 against the IR interpreter on
+// random blocks.
 import { describe, expect, it } from 'vitest';
 import { compileJs, generateJs } from '../src/backend/js/codegen.js';
 import { interpretBlock, PreparedBlock } from '../src/backend/interp/interp.js';
 import { BytecodeInterpreter, encodeBlock } from '../src/backend/interp/bytecode.js';
 import { createSoftTlb, Runtime } from '../src/backend/runtime.js';
+import { generateWasmRegion, instantiateWasm } from '../src/backend/wasm/codegen.js';
+import { Arena } from '../src/memory/arena.js';
 import { IrBuilder } from '../src/ir/builder.js';
 import { Cond, HelperFlags, HelperTable, MemOp, Opc, Temp, TempKind, Type } from '../src/ir/ir.js';
 import { lowerI64 } from '../src/ir/lower.js';
@@ -43,11 +46,15 @@ function makeHelpers(ret: Int32Array): { table: HelperTable; mul64: number; clob
   return { table, mul64, clobber };
 }
 const RAM_SIZE = 4096;
-/** Memory accesses take the slow path (the soft TLB is empty): this one behaves like a CPU's. */
-function makeRuntime(table: HelperTable, ret: Int32Array, ramInit?: Uint8Array): Runtime {
-  const ram = new DataView(new ArrayBuffer(RAM_SIZE));
-  if (ramInit) new Uint8Array(ram.buffer).set(ramInit);
-  const exceptionPending = new Int32Array(1);
+/**
+ * Memory accesses take the slow path (the soft TLB is empty): this one behaves like a CPU's.
+ * With an arena, everything generated code reads lives in it (for the WebAssembly backend).
+ */
+function makeRuntime(table: HelperTable, ret: Int32Array, ramInit?: Uint8Array, arena?: Arena): Runtime {
+  const ram = arena ? new DataView(arena.buffer, arena.ramOffset, RAM_SIZE) : new DataView(new ArrayBuffer(RAM_SIZE));
+  if (ramInit) new Uint8Array(ram.buffer, ram.byteOffset, RAM_SIZE).set(ramInit);
+  const words = (n: number) => (arena ? arena.int32(n) : new Int32Array(n));
+  const exceptionPending = words(1);
   // Addresses with bits 12-14 set fault (the block exits with the state as it is then).
   const offset = (lo: number, size: number) => {
     if ((lo & 0x7000) === 0x7000) {
@@ -57,9 +64,10 @@ function makeRuntime(table: HelperTable, ret: Int32Array, ramInit?: Uint8Array):
     return lo & (RAM_SIZE - 8) & ~(size - 1);
   };
   return {
-    state: new Int32Array(2 * NG + 2), ram, tlbs: [createSoftTlb()], exceptionPending, retHi: ret,
-    budget: new Int32Array(1),
+    state: words(2 * NG + 2), ram, tlbs: [createSoftTlb(words)], exceptionPending, retHi: ret,
+    budget: words(1),
     helpers: table.list,
+    wasmMemory: arena?.wasmMemory ?? null,
     loadSlow: (lo, _hi, mop) => {
       const size = 1 << (mop & MemOp.SizeMask);
       const o = offset(lo, size);
@@ -145,8 +153,12 @@ describe('i64 lowering + JS backend and tier-0 bytecode vs the reference interpr
     let opsBefore = 0, opsAfter = 0;
     for (let iter = 0; iter < 4000; iter++) {
       const g = makeGlobals();
-      const ret = new Int32Array(1);
+      // One arena for the WebAssembly runs (its memory cannot be freed, so one per test);
+      // the helpers' high-word slot lives there too, where generated code reads it.
+      const arena = new Arena(RAM_SIZE);
+      const ret = arena.int32(1);
       const { table, mul64, clobber } = makeHelpers(ret);
+      let rtWasm: Runtime | null = null;
       const b = new IrBuilder(g, table);
       const vals: Temp[] = g.slice(0, NG);
       const operand = (): Temp => {
@@ -252,7 +264,7 @@ describe('i64 lowering + JS backend and tier-0 bytecode vs the reference interpr
       currentState = rtA.state;
       const codeA = interpretBlock(prepared, rtA);
       const irText = printOps(b.ops, table);
-      const words = (r: Runtime) => `${r.state.join()} ram ${new Int32Array(r.ram.buffer).join()}`;
+      const words = (r: Runtime) => `${r.state.join()} ram ${new Int32Array(r.ram.buffer, r.ram.byteOffset, RAM_SIZE / 4).join()}`;
       // The plain lowering, kept to count what the simplification saves.
       const plain = new IrBuilder(g, table);
       plain.ops.push(...b.ops.map((o) => Object.assign(Object.create(Object.getPrototypeOf(o)), o, { args: o.args.slice() })));
@@ -264,6 +276,17 @@ describe('i64 lowering + JS backend and tier-0 bytecode vs the reference interpr
       const codeB = compileJs(src, rtB)();
       if (codeA !== codeB || words(rtA) !== words(rtB)) {
         throw new Error(`mismatch in block ${iter}\n${irText}\n${printOps(b.ops, table)}\n${src.factory}\ninterp ${rtA.state.join()}\njs     ${rtB.state.join()}\ncodes ${codeA} ${codeB}`);
+      }
+      // WebAssembly: the same lowered ops as a module (mul64 inlined as i64.mul).
+      rtWasm ??= makeRuntime(table, ret, undefined, arena);
+      new Uint8Array(arena.buffer, arena.ramOffset, RAM_SIZE).set(ramInit);
+      rtWasm.state.set(init);
+      rtWasm.exceptionPending[0] = 0;
+      currentState = rtWasm.state;
+      const wasm = generateWasmRegion([{ ops: b.ops, pc: -1n, insnCount: 1, exceptionBase: 0 }], rtWasm, `tb_rand_${iter}`, 0, -1, mul64);
+      const codeW = instantiateWasm(wasm, rtWasm)();
+      if (codeA !== codeW || words(rtA) !== words(rtWasm)) {
+        throw new Error(`wasm mismatch in block ${iter}\n${irText}\n${printOps(b.ops, table)}\ninterp ${rtA.state.join()}\nwasm   ${rtWasm.state.join()}\ncodes ${codeA} ${codeW}`);
       }
       // Tier 0: the same lowered ops as bytecode, in a value array that starts with the state.
       const values = new Int32Array(4096);

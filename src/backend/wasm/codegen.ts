@@ -117,18 +117,20 @@ export function generateWasmRegion(
   let nextLocal = 5;
   const globalLocal = new Map<number, number>();
   const tempLocal = new Map<number, number>();
+  const globalLocalOf = (slot: number): number => {
+    let i = globalLocal.get(slot);
+    if (i === undefined) globalLocal.set(slot, (i = nextLocal++));
+    return i;
+  };
+  // Temps never live across members (or a self-loop), so members may share their locals.
   const localOf = (t: Temp): number => {
-    if (t.kind === TempKind.Global) {
-      let i = globalLocal.get(t.slot);
-      if (i === undefined) globalLocal.set(t.slot, (i = nextLocal++));
-      return i;
-    }
+    if (t.kind === TempKind.Global) return globalLocalOf(t.slot);
     let i = tempLocal.get(t.id);
     if (i === undefined) tempLocal.set(t.id, (i = nextLocal++));
     return i;
   };
 
-  // ---- Imports: the memory and the runtime's call table (see WasmCallTable) ----
+  // ---- Imports: the memory and the runtime's call table (see callTableOf) ----
   const types: string[] = [];
   const typeBytes: number[][] = [];
   const typeIndex = (params: number, result: boolean): number => {
@@ -236,14 +238,14 @@ export function generateWasmRegion(
     const writeBack = () => {
       for (const g of written) {
         i32(0);
-        get(localOf({ kind: TempKind.Global, slot: g } as Temp));
+        get(globalLocalOf(g));
         memArg(W.i32Store, at.state + 4 * g);
       }
     };
     const reload = () => {
       for (const g of used) {
         loadWord(at.state + 4 * g);
-        set(localOf({ kind: TempKind.Global, slot: g } as Temp));
+        set(globalLocalOf(g));
       }
     };
     const exit = (code: number) => {
