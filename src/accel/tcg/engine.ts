@@ -17,6 +17,7 @@
  */
 import { generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
 import { generateWasmRegion, instantiateWasm } from '../../backend/wasm/codegen.js';
+import { WasmDispatch } from '../../backend/wasm/dispatch.js';
 import { interpretBlock, PreparedBlock } from '../../backend/interp/interp.js';
 import { BytecodeBlock, BytecodeInterpreter, encodeBlock } from '../../backend/interp/bytecode.js';
 import { ExitCode, PAGE_SIZE } from '../../backend/runtime.js';
@@ -94,6 +95,8 @@ export class TranslatedBlock {
   exceptionRefunds: number[] | null = null;
   /** For a member of a region: successors of the region's chainable exits (shared). */
   regionLinks: (TranslatedBlock | null)[] | null = null;
+  /** The index of its compiled region in the WebAssembly dispatcher's table, or -1. */
+  wasmIndex = -1;
 }
 
 /** Why `run` returned. */
@@ -151,6 +154,10 @@ export class TcgEngine {
   wasmFailures = 0;
   /** What compiled regions become (see Backend). */
   readonly backend: Backend;
+  /** With the WebAssembly backend: runs regions and follows indirect jumps between them. */
+  private readonly wasm: WasmDispatch | null = null;
+  /** A member of each region in the dispatcher's table, by index (exits are handled for it). */
+  private readonly wasmBlocks: TranslatedBlock[] = [];
   /** Blocks compiled as members of regions of more than one block. */
   regionMembers = 0;
   private readonly tier0: BytecodeInterpreter;
@@ -170,11 +177,24 @@ export class TcgEngine {
     this.logSink = options.logSink ?? (() => {});
     cpu.bus.onCodeWrite = (page, offset, length) => this.invalidateRange(page, offset, length);
     this.tier0 = new BytecodeInterpreter(cpu, cpu.values);
+    if (this.backend === 'wasm') {
+      const arena = cpu.bus.arena;
+      this.wasm = new WasmDispatch({
+        memory: cpu.wasmMemory!,
+        words: (n) => arena.int32(n),
+        pc: cpu.state.subarray(PC, PC + 2),
+        budget: cpu.budget,
+        dispatchWords: cpu.dispatchWords,
+        pageBits: JUMP_CACHE_PAGE_BITS,
+        addrBits: JUMP_CACHE_ADDR_BITS,
+      });
+    }
   }
 
   /** Virtual-to-physical mappings changed: the jump cache is keyed by virtual pc. */
   tlbFlushed(): void {
     this.jumpCache.fill(null);
+    this.wasm?.clearAll();
   }
 
   /** One virtual page's mapping changed: forget jump-cache entries on that page. */
@@ -184,7 +204,10 @@ export class TcgEngine {
     const first = jumpCacheIndex(lo & -PAGE_SIZE);
     for (let i = first; i < first + (1 << JUMP_CACHE_ADDR_BITS); i++) {
       const tb = jc[i];
-      if (tb !== null && tb.pcLo >>> 12 === page && tb.pcHi === hi) jc[i] = null;
+      if (tb !== null && tb.pcLo >>> 12 === page && tb.pcHi === hi) {
+        jc[i] = null;
+        this.wasm?.clear(i);
+      }
     }
   }
 
@@ -238,7 +261,16 @@ export class TcgEngine {
         if (tb === null) continue; // fetch fault taken: continue at the handler
       }
       budget[0] -= tb.insnCount;
-      const exit: number = tb.run();
+      let exit: number;
+      if (tb.wasmIndex < 0) exit = tb.run();
+      else {
+        // The dispatcher may have followed indirect jumps into other regions: the exit
+        // code is the last one's.
+        const wasm = this.wasm!;
+        exit = wasm.dispatch(tb.wasmIndex);
+        const last = wasm.current[0];
+        if (last !== tb.wasmIndex) tb = this.wasmBlocks[last];
+      }
       let next: TranslatedBlock | null = null;
       switch (exit) {
         case ExitCode.Chain0:
@@ -321,6 +353,7 @@ export class TcgEngine {
       return null;
     }
     this.jumpCache[j] = tb;
+    this.wasm?.set(j, lo, hi, flags, tb.wasmIndex, tb.insnCount);
     return tb;
   }
 
@@ -343,6 +376,7 @@ export class TcgEngine {
     const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1)) - cpu.bus.ramBase;
     const firstPage = Math.floor(first / PAGE_SIZE), lastPage = Math.floor(last / PAGE_SIZE);
     let run: () => number;
+    let wasmIndex = -1;
     let bytecode: BytecodeBlock | null = null;
     const name = `tb_${pc.toString(16)}_${flags}`;
     if (this.mode === 'interp') {
@@ -360,7 +394,9 @@ export class TcgEngine {
         bytecode = encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
       }
       if (bytecode === null) {
-        run = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], name, mmuIndex);
+        const compiled = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], name, mmuIndex);
+        run = compiled.run;
+        wasmIndex = compiled.wasmIndex;
       } else {
         const tier0 = this.tier0;
         const code = bytecode;
@@ -392,6 +428,10 @@ export class TcgEngine {
       }
     }
     const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, ramRanges, run, bytecode);
+    if (wasmIndex >= 0) {
+      tb.wasmIndex = wasmIndex;
+      this.wasmBlocks[wasmIndex] = tb;
+    }
     for (const p of pages) this.pageBlocks.get(p)!.push(tb);
     this.cache.set(key, tb);
     this.blocksTranslated++;
@@ -413,15 +453,19 @@ export class TcgEngine {
     return { ops: r.builder.ops, insnCount: r.insnCount };
   }
 
-  /** Compile blocks into one function with the engine's backend. */
-  private compileRegion(blocks: RegionBlock[], name: string, mmuIndex: number): () => number {
+  /**
+   * Compile blocks into one function with the engine's backend. A WebAssembly region is
+   * also put in the dispatcher's table (wasmIndex; -1 for JavaScript).
+   */
+  private compileRegion(blocks: RegionBlock[], name: string, mmuIndex: number): { run: () => number; wasmIndex: number } {
     this.blocksCompiled++;
     if (this.backend === 'wasm') {
       try {
         const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC, this.cpu.helperIds.mul64);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
-        return instantiateWasm(gen, this.cpu);
+        const run = instantiateWasm(gen, this.cpu);
+        return { run, wasmIndex: this.wasm!.add(run) };
       } catch (e) {
         // A backend bug must not stop the guest: the JavaScript backend runs the region.
         // Tests assert that this never happens.
@@ -432,7 +476,7 @@ export class TcgEngine {
     const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
     if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
     this.compiledBytes += src.factory.length;
-    return compileJs(src, this.cpu);
+    return { run: compileJs(src, this.cpu), wasmIndex: -1 };
   }
 
   /**
@@ -485,11 +529,16 @@ export class TcgEngine {
     const links = new Array<TranslatedBlock | null>(2 * members.length).fill(null);
     const mmuIndex = RiscvCpu.mmuIndexFromFlags(hot.flags);
     const name = members.length === 1 ? `tb_${hot.pc.toString(16)}_${hot.flags}` : `region_${hot.pc.toString(16)}_${hot.flags}_${members.length}`;
-    const fn = this.compileRegion(blocks, name, mmuIndex);
+    const { run: fn, wasmIndex } = this.compileRegion(blocks, name, mmuIndex);
+    if (wasmIndex >= 0) this.wasmBlocks[wasmIndex] = members[0];
     if (members.length > 1) this.regionMembers += members.length;
     for (const t of members) {
       t.run = fn;
+      t.wasmIndex = wasmIndex;
       t.bytecode = null;
+      // A jump-cache entry for the member now leads to compiled code.
+      const j = jumpCacheIndex(t.pcLo);
+      if (this.jumpCache[j] === t) this.wasm?.set(j, t.pcLo, t.pcHi, t.flags, wasmIndex, t.insnCount);
       if (members.length > 1) {
         t.exceptionPcs = pcs;
         t.exceptionRefunds = refunds;
@@ -533,6 +582,12 @@ export class TcgEngine {
     for (const tb of list) {
       tb.valid = false;
       if (this.cache.get(tb.key) === tb) this.cache.delete(tb.key);
+      // The dispatcher has no validity check of its own: drop the block's entry.
+      const j = jumpCacheIndex(tb.pcLo);
+      if (this.jumpCache[j] === tb) {
+        this.jumpCache[j] = null;
+        this.wasm?.clear(j);
+      }
     }
   }
 
@@ -541,6 +596,7 @@ export class TcgEngine {
     for (const page of [...this.pageBlocks.keys()]) this.invalidatePage(page);
     this.cpu.bus.codePages.fill(0);
     this.jumpCache.fill(null);
+    this.wasm?.clearAll();
     this.pageRewrites.clear();
   }
 }

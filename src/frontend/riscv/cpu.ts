@@ -132,6 +132,11 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   private mstatusBits = MSTATUS_UXL_SXL;
   /** tbFlags() cached: read before every block, so it must not touch a bigint. */
   private flagsCache = Priv.M;
+  /**
+   * Words that compiled code's dispatcher reads (see the engine's WasmDispatch):
+   * [0] the translation flags (flagsCache), [1] interruptCheckNeeded as 0/1.
+   */
+  readonly dispatchWords: Int32Array;
   mip = 0;
   mie = 0;
   medeleg = 0n;
@@ -186,6 +191,8 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     this.exceptionPending = arena.int32(1);
     this.budget = arena.int32(1);
     this.retHi = arena.int32(1);
+    this.dispatchWords = arena.int32(2);
+    this.dispatchWords[0] = this.flagsCache;
     const { table, ids } = createRiscvHelpers(this, this.retHi);
     this.helperTable = table;
     this.helperIds = ids;
@@ -249,6 +256,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
       this.privLevel |
       (Number((this.mstatusBits & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT) |
       (mmuIndexOf(this.dataPriv()) << FLAGS_MMU_SHIFT);
+    this.dispatchWords[0] = this.flagsCache;
   }
 
   /** MMU index of the current translation flags (the TLB generated code inlines). */
@@ -819,7 +827,12 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
    * Set whenever something that decides interrupt delivery changes (mip, mie, mideleg,
    * mstatus, the privilege level); the engine calls deliverInterrupt() only then.
    */
-  interruptCheckNeeded = false;
+  get interruptCheckNeeded(): boolean {
+    return this.dispatchWords[1] !== 0;
+  }
+  set interruptCheckNeeded(v: boolean) {
+    this.dispatchWords[1] = v ? 1 : 0;
+  }
 
   private interruptsChanged(): void {
     this.interruptCheckNeeded = true;
