@@ -12,7 +12,7 @@
  */
 const WASM_PAGE = 65536;
 /** Bytes reserved for state ahead of RAM (a multiple of the wasm page size). */
-export const STATE_AREA = 1 << 20;
+export const STATE_AREA = 4 << 20;
 /** V8's limit for a 32-bit WebAssembly memory: 65,536 pages (4 GiB), less a page of slack. */
 const WASM_MAX_BYTES = 65535 * WASM_PAGE;
 

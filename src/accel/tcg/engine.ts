@@ -276,10 +276,12 @@ export class TcgEngine {
         case ExitCode.Chain0:
           next = tb.next0;
           if (next === null || !next.valid) next = this.lookupForChain(tb, 0);
+          if (next !== null && next === tb.next0 && tb.wasmIndex >= 0 && next.wasmIndex >= 0) this.linkWasm(tb, 0, next);
           break;
         case ExitCode.Chain1:
           next = tb.next1;
           if (next === null || !next.valid) next = this.lookupForChain(tb, 1);
+          if (next !== null && next === tb.next1 && tb.wasmIndex >= 0 && next.wasmIndex >= 0) this.linkWasm(tb, 1, next);
           break;
         case ExitCode.Lookup:
         case ExitCode.NoChain:
@@ -302,6 +304,7 @@ export class TcgEngine {
                 links[slot] = next;
               }
             }
+            if (next !== null && next === links[slot] && tb.wasmIndex >= 0 && next.wasmIndex >= 0) this.linkWasm(tb, slot, next);
             break;
           }
           // A guest exception at instruction `index` of the block.
@@ -314,6 +317,11 @@ export class TcgEngine {
       tb = next;
     }
     return StopReason.Budget;
+  }
+
+  /** Let the WebAssembly dispatcher follow a chained exit the engine has just followed. */
+  private linkWasm(tb: TranslatedBlock, slot: number, next: TranslatedBlock): void {
+    this.wasm!.link(tb.wasmIndex, slot, next.wasmIndex, next.flags, next.insnCount);
   }
 
   /**
@@ -465,7 +473,7 @@ export class TcgEngine {
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
         const run = instantiateWasm(gen, this.cpu);
-        return { run, wasmIndex: this.wasm!.add(run) };
+        return { run, wasmIndex: this.wasm!.add(run, blocks.length) };
       } catch (e) {
         // A backend bug must not stop the guest: the JavaScript backend runs the region.
         // Tests assert that this never happens.
@@ -582,7 +590,9 @@ export class TcgEngine {
     for (const tb of list) {
       tb.valid = false;
       if (this.cache.get(tb.key) === tb) this.cache.delete(tb.key);
-      // The dispatcher has no validity check of its own: drop the block's entry.
+      // The dispatcher has no validity check of its own: drop the block's entry, and
+      // its region (all members of a region share the page).
+      if (tb.wasmIndex >= 0) this.wasm!.invalidate(tb.wasmIndex);
       const j = jumpCacheIndex(tb.pcLo);
       if (this.jumpCache[j] === tb) {
         this.jumpCache[j] = null;

@@ -12,7 +12,10 @@
  * engine, with the index of the region that produced the exit code in `current[0]`.
  *
  * The engine mirrors its jump cache into `set`/`clear` (the same geometry, in memory the
- * dispatcher reads); an entry holds only regions compiled to WebAssembly.
+ * dispatcher reads); an entry holds only regions compiled to WebAssembly. Chained exits
+ * (goto_tb, per region member and slot) are followed the same way through links the
+ * engine mirrors with `link` once it has chained them itself; a region whose code was
+ * invalidated is marked so (`invalidate`) and never entered from here again.
  */
 import { ExitCode } from '../runtime.js';
 import {
@@ -35,6 +38,11 @@ export interface DispatchConfig {
 
 /** Flags no block has: an empty jump-cache entry. */
 const NO_FLAGS = -1;
+/** Regions the table can hold, and chain-link slots (two per region member) in all. */
+const MAX_REGIONS = 1 << 16;
+const MAX_LINKS = 1 << 17;
+/** Link slots [0, NO_LINKS) stay empty: regions compiled after the slots ran out use them. */
+const NO_LINKS = 1024;
 
 export class WasmDispatch {
   /** Compiled regions, by index. */
@@ -48,7 +56,15 @@ export class WasmDispatch {
   private readonly flags: Int32Array;
   private readonly fn: Int32Array;
   private readonly count: Int32Array;
+  /** Per region: valid (1/0) and the first of its link slots. */
+  private readonly valid: Int32Array;
+  private readonly linkBase: Int32Array;
+  /** Per link slot: the target region (-1: none), its instruction count and flags. */
+  private readonly linkFn: Int32Array;
+  private readonly linkCount: Int32Array;
+  private readonly linkFlags: Int32Array;
   private used = 0;
+  private linksUsed = NO_LINKS;
 
   constructor(cfg: DispatchConfig) {
     const size = 1 << (cfg.pageBits + cfg.addrBits);
@@ -58,6 +74,11 @@ export class WasmDispatch {
     this.flags = cfg.words(size).fill(NO_FLAGS);
     this.fn = cfg.words(size);
     this.count = cfg.words(size);
+    this.valid = cfg.words(MAX_REGIONS);
+    this.linkBase = cfg.words(MAX_REGIONS);
+    this.linkFn = cfg.words(MAX_LINKS).fill(-1);
+    this.linkCount = cfg.words(MAX_LINKS);
+    this.linkFlags = cfg.words(MAX_LINKS);
     const bytes = this.encode(cfg);
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
       m: { mem: cfg.memory, regions: this.table },
@@ -65,11 +86,42 @@ export class WasmDispatch {
     this.dispatch = instance.exports.dispatch as (index: number) => number;
   }
 
-  /** Put a region's function in the table; returns its index. */
-  add(run: () => number): number {
+  /**
+   * Put a region's function in the table, with `members` blocks (two link slots each);
+   * returns its index, or -1 when the table is full (the engine then calls it itself).
+   */
+  add(run: () => number, members: number): number {
+    if (this.used === MAX_REGIONS) return -1;
     if (this.used === this.table.length) this.table.grow(this.table.length);
-    this.table.set(this.used, run);
-    return this.used++;
+    const index = this.used++;
+    this.table.set(index, run);
+    this.valid[index] = 1;
+    if (this.linksUsed + 2 * members <= MAX_LINKS && 2 * members <= NO_LINKS) {
+      this.linkBase[index] = this.linksUsed;
+      this.linksUsed += 2 * members;
+    } else {
+      this.linkBase[index] = 0; // never linked
+    }
+    return index;
+  }
+
+  /** Region `index`'s code is gone: never enter it from here again. */
+  invalidate(index: number): void {
+    this.valid[index] = 0;
+  }
+
+  /**
+   * The engine chained link `slot` of region `from` (for Chain0/1 the exit code, for a
+   * region member's exit code - RegionChainBase) to region `to`, entered with `insnCount`
+   * under `flags`.
+   */
+  link(from: number, slot: number, to: number, flags: number, insnCount: number): void {
+    const base = this.linkBase[from];
+    if (base === 0) return;
+    const e = base + slot;
+    this.linkFn[e] = to;
+    this.linkCount[e] = insnCount;
+    this.linkFlags[e] = flags;
   }
 
   /** Jump-cache entry `j` now holds the block at (lo, hi) with `flags`, compiled as region `index` (or -1). */
@@ -96,7 +148,7 @@ export class WasmDispatch {
   private encode(cfg: DispatchConfig): Uint8Array<ArrayBuffer> {
     const at = (a: Int32Array, i = 0) => a.byteOffset + 4 * i;
     const pageMask = (1 << cfg.pageBits) - 1, addrMask = (1 << cfg.addrBits) - 1;
-    const F = 0, RC = 1, J = 2, LO = 3; // param fn, then locals
+    const F = 0, RC = 1, J = 2, LO = 3, T = 4; // param fn, then locals
     const w = new ByteWriter();
     const i32 = (v: number) => {
       w.byte(W.i32Const);
@@ -114,30 +166,40 @@ export class WasmDispatch {
     const set = (l: number) => w.byte2(W.localSet, l);
     /** Leave the `stop` block (depth 0) when the value on the stack is non-zero. */
     const stopIf = () => w.byte2(W.brIf, 0);
-    /** Jump-cache word of entry j: its array's offset plus j * 4 (in local J). */
+    /** budget -= <count>, as the engine charges a block before it runs. */
+    const charge = (count: () => void) => {
+      i32(0);
+      word(at(cfg.budget));
+      count();
+      w.byte(W.i32Sub);
+      w.byte2(W.i32Store, 2);
+      w.uleb(at(cfg.budget));
+    };
+    /** Word at byte offset J of array `a` (a jump-cache entry or a link slot). */
     const entry = (a: Int32Array) => {
       get(J);
       load(a.byteOffset);
     };
 
-    w.byte2(W.loop, T_EMPTY);
+    w.byte2(W.loop, T_EMPTY); // next
     get(F);
     w.byte(W.callIndirect);
     w.uleb(0); // type 0: () -> i32
     w.byte(0); // table 0
     set(RC);
     w.byte2(W.block, T_EMPTY); // stop
-    // Continue only after an indirect jump, with budget left and no interrupt check due.
-    get(RC);
-    i32(ExitCode.Lookup);
-    w.byte(W.i32Ne);
-    stopIf();
+    // The engine's loop condition: budget left and no interrupt check due.
     word(at(cfg.budget));
     i32(0);
     w.byte(W.i32LeS);
     stopIf();
     word(at(cfg.dispatchWords, 1));
     stopIf();
+    w.byte2(W.block, T_EMPTY); // chain: the exit is not an indirect jump
+    get(RC);
+    i32(ExitCode.Lookup);
+    w.byte(W.i32Ne);
+    w.byte2(W.brIf, 0);
     // j = the jump-cache index of the new pc, as a byte offset.
     word(at(cfg.pc));
     set(LO);
@@ -160,25 +222,63 @@ export class WasmDispatch {
     entry(this.pcLo);
     get(LO);
     w.byte(W.i32Ne);
-    stopIf();
+    w.byte2(W.brIf, 1); // stop
     entry(this.pcHi);
     word(at(cfg.pc, 1));
     w.byte(W.i32Ne);
-    stopIf();
+    w.byte2(W.brIf, 1);
     entry(this.flags);
     word(at(cfg.dispatchWords, 0));
     w.byte(W.i32Ne);
-    stopIf();
+    w.byte2(W.brIf, 1);
     // Enter it: charge its instructions first, as the engine does.
     entry(this.fn);
     set(F);
-    i32(0);
-    word(at(cfg.budget));
-    entry(this.count);
+    charge(() => entry(this.count));
+    w.byte2(W.br, 2); // next
+    w.byte(W.end); // chain
+    // A chained exit: its link slot is the exit code (Chain0/1) or code - RegionChainBase.
+    get(RC);
+    get(RC);
+    i32(ExitCode.RegionChainBase);
     w.byte(W.i32Sub);
-    w.byte2(W.i32Store, 2);
-    w.uleb(at(cfg.budget));
-    w.byte2(W.br, 1); // continue the loop
+    get(RC);
+    i32(2);
+    w.byte2(W.i32LtU, W.select);
+    set(J);
+    get(J);
+    i32(NO_LINKS);
+    w.byte(W.i32GeU); // not a chainable exit (or an exception)
+    stopIf();
+    get(F);
+    i32(2);
+    w.byte(W.i32Shl);
+    load(this.linkBase.byteOffset);
+    get(J);
+    w.byte(W.i32Add);
+    i32(2);
+    w.byte(W.i32Shl);
+    set(J); // byte offset of the link slot
+    entry(this.linkFn);
+    set(T);
+    get(T);
+    i32(0);
+    w.byte(W.i32LtS);
+    stopIf();
+    get(T);
+    i32(2);
+    w.byte(W.i32Shl);
+    load(this.valid.byteOffset);
+    w.byte(W.i32Eqz);
+    stopIf();
+    entry(this.linkFlags);
+    word(at(cfg.dispatchWords, 0));
+    w.byte(W.i32Ne);
+    stopIf();
+    get(T);
+    set(F);
+    charge(() => entry(this.linkCount));
+    w.byte2(W.br, 1); // next
     w.byte(W.end); // stop
     i32(0);
     get(F);
@@ -186,11 +286,11 @@ export class WasmDispatch {
     w.uleb(at(this.current));
     get(RC);
     w.byte(W.return);
-    w.byte(W.end); // loop
+    w.byte(W.end); // next
     w.byte(W.unreachable);
     w.byte(W.end); // function
 
-    const locals = vec([[3, T_I32]]);
+    const locals = vec([[4, T_I32]]);
     const body = [...locals, ...w.view()];
     const memPages = cfg.memory.buffer.byteLength / 65536;
     return new Uint8Array([
