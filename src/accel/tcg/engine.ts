@@ -9,10 +9,15 @@
  * - Each block is registered on the RAM pages it covers. Those pages lose write access
  *   in the soft TLB, so any store to them (or DMA) reaches the slow path, which tells
  *   the engine; a write that overlaps a block's code drops the page's blocks.
- * - Blocks start in tier 0 (bytecode interpreter). A block that gets hot is compiled to
- *   JavaScript together with its warm neighbours on the same page: a region, one
- *   function with an internal dispatcher, so loops spanning several blocks run without
- *   returning here. Region exits chain per member and slot.
+ * - Blocks start in tier 0 (bytecode interpreter). A block that gets hot is compiled
+ *   together with its warm neighbours on the same page: a region, one function with an
+ *   internal dispatcher, so loops spanning several blocks run without returning here.
+ *   Region exits chain per member and slot.
+ * - Regions are WebAssembly modules where the CPU's memory is a WebAssembly.Memory
+ *   (backend/wasm), JavaScript functions otherwise. WebAssembly regions run under a
+ *   small dispatcher (backend/wasm/dispatch.ts) that follows chained exits and
+ *   jump-cache hits from one region to the next without coming back here; the engine
+ *   mirrors its links and jump cache into memory for it.
  * - The IR interpreter (`mode: 'interp'`) is the reference the others are tested against.
  */
 import { generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
@@ -31,10 +36,10 @@ import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
 
 /**
- * 'jit' (default): blocks start in the tier-0 bytecode interpreter and are compiled to
- * JavaScript, in regions, once hot. 'jit-eager': the same with hair-trigger thresholds
- * (compile after 2 runs, with every neighbour that ran once): for tests, so that regions
- * form everywhere. 'tier0': never compile. 'compile': compile every block at once, alone.
+ * 'jit' (default): blocks start in the tier-0 bytecode interpreter and are compiled (to
+ * WebAssembly or JavaScript, see Backend), in regions, once hot. 'jit-eager': the same
+ * with hair-trigger thresholds (compile after 2 runs, with every neighbour that ran
+ * once): for tests, so that regions form everywhere. 'tier0': never compile. 'compile': compile every block at once, alone.
  * 'interp': the IR reference interpreter (bigint i64; slow, for differential tests).
  */
 export type ExecMode = 'jit' | 'jit-eager' | 'tier0' | 'compile' | 'interp';
@@ -446,7 +451,7 @@ export class TcgEngine {
     return tb;
   }
 
-  /** The valid blocks that run as compiled JavaScript (for tests and tools). */
+  /** The valid blocks that run as compiled code (for tests and tools). */
   *compiledBlocks(): IterableIterator<TranslatedBlock> {
     if (this.mode === 'interp') return;
     for (const tb of this.cache.values()) if (tb.valid && tb.bytecode === null) yield tb;
