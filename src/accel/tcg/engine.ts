@@ -165,6 +165,8 @@ export class TcgEngine {
   private readonly wasmBlocks: TranslatedBlock[] = [];
   /** Blocks compiled as members of regions of more than one block. */
   regionMembers = 0;
+  /** Blocks run from the engine loop (not counting those the WebAssembly dispatcher followed). */
+  blocksEntered = 0;
   private readonly tier0: BytecodeInterpreter;
   private readonly log: LogOptions | undefined;
   private readonly logSink: (text: string) => void;
@@ -266,6 +268,7 @@ export class TcgEngine {
         if (tb === null) continue; // fetch fault taken: continue at the handler
       }
       budget[0] -= tb.insnCount;
+      this.blocksEntered++;
       let exit: number;
       if (tb.wasmIndex < 0) exit = tb.run();
       else {
