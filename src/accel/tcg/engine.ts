@@ -155,7 +155,7 @@ export class TcgEngine {
   /** Functions compiled (a region counts once), and their size (wasm bytes or JS source). */
   blocksCompiled = 0;
   compiledBytes = 0;
-  /** Regions the WebAssembly backend could not compile (they run as JavaScript). */
+  /** 1 once the WebAssembly backend failed on a region (later regions are JavaScript). */
   wasmFailures = 0;
   /** What compiled regions become (see Backend). */
   readonly backend: Backend;
@@ -475,7 +475,7 @@ export class TcgEngine {
    */
   private compileRegion(blocks: RegionBlock[], name: string, mmuIndex: number): { run: () => number; wasmIndex: number } {
     this.blocksCompiled++;
-    if (this.backend === 'wasm') {
+    if (this.backend === 'wasm' && this.wasmFailures === 0) {
       try {
         const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC, this.cpu.helperIds.mul64);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
@@ -483,10 +483,12 @@ export class TcgEngine {
         const run = instantiateWasm(gen, this.cpu);
         return { run, wasmIndex: this.wasm!.add(run, blocks.length) };
       } catch (e) {
-        // A backend bug must not stop the guest: the JavaScript backend runs the region.
+        // Neither a backend bug nor a host that refuses the module (Chrome compiles at
+        // most 4 KB synchronously on a page's main thread: run machines in a Worker
+        // there) may stop the guest: this region and all later ones become JavaScript.
         // Tests assert that this never happens.
         this.wasmFailures++;
-        if (this.wasmFailures === 1) this.logSink(`qemu-ts: WebAssembly backend failed on ${name}: ${(e as Error).message}\n`);
+        this.logSink(`qemu-ts: WebAssembly backend failed on ${name}, compiling to JavaScript from now on: ${(e as Error).message}\n`);
       }
     }
     const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
