@@ -145,7 +145,7 @@ const interesting = [0n, 1n, -1n, 31n, 32n, 33n, 63n, 64n, 0x7fffffffn, 0x800000
 const conds = [Cond.EQ, Cond.NE, Cond.LT, Cond.GE, Cond.LTU, Cond.GEU, Cond.LE, Cond.GT, Cond.LEU, Cond.GTU];
 const memops = [MemOp.UB, MemOp.UW, MemOp.UL, MemOp.Q, MemOp.SB, MemOp.SW, MemOp.SL];
 
-describe('i64 lowering + JS backend and tier-0 bytecode vs the reference interpreter on random blocks', () => {
+describe('i64 lowering + JS and WebAssembly backends and tier-0 bytecode vs the reference interpreter on random blocks', () => {
   it('agrees on 4000 random blocks', () => {
     const next = rng(12345);
     const pick = <T,>(a: readonly T[]) => a[next() % a.length];
