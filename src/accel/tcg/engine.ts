@@ -391,13 +391,16 @@ export class TcgEngine {
     const first = cpu.fetchPhysical(pc) - cpu.bus.ramBase;
     const last = cpu.fetchPhysical(pc + BigInt(result.byteLength - 1)) - cpu.bus.ramBase;
     const firstPage = Math.floor(first / PAGE_SIZE), lastPage = Math.floor(last / PAGE_SIZE);
-    let run: () => number;
+    // Closures made here would share this function's context, which holds `result` (and
+    // so the block's IR) whenever any closure here captures it: they are made by the small
+    // functions below instead, or every block would keep its IR alive (it did: ~5 KB per
+    // block, 400 MB of heap in a boot, and young-generation GC copying it).
+    let run: (() => number) | null = null;
     let wasmIndex = -1;
     let bytecode: BytecodeBlock | null = null;
     const name = `tb_${pc.toString(16)}_${flags}`;
     if (this.mode === 'interp') {
-      const prepared = new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1);
-      run = () => interpretBlock(prepared, cpu);
+      run = interpreterRunner(new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1), cpu);
     } else {
       // In the tiered modes most blocks run a few hundred times at most and never leave
       // tier 0: simplifying their lowered IR costs more than it saves there (a Linux boot
@@ -413,23 +416,15 @@ export class TcgEngine {
         const compiled = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], name, mmuIndex);
         run = compiled.run;
         wasmIndex = compiled.wasmIndex;
+      } else if (this.mode === 'jit' || this.mode === 'jit-eager') {
+        // Interpret until hot, then compile (see compileHot; the runner is made below,
+        // once the block exists). Pages rewritten again and again (a JIT in the guest, a
+        // loader reusing them) stay interpreted: compiling their blocks would be thrown
+        // away each time.
+        const threshold = this.mode === 'jit' ? COMPILE_THRESHOLD : 2;
+        bytecode.hotAt = (this.pageRewrites.get(firstPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
       } else {
-        const tier0 = this.tier0;
-        const code = bytecode;
-        if (this.mode === 'jit' || this.mode === 'jit-eager') {
-          // Interpret until hot, then compile (see compileHot). Closures here must not
-          // capture `result` or `b`: that would keep every cold block's IR alive.
-          // Pages rewritten again and again (a JIT in the guest, a loader reusing them)
-          // stay interpreted: compiling their blocks would be thrown away each time.
-          const threshold = this.mode === 'jit' ? COMPILE_THRESHOLD : 2;
-          code.hotAt = (this.pageRewrites.get(firstPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
-          run = () => {
-            if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
-            return tier0.run(code);
-          };
-        } else {
-          run = () => tier0.run(code);
-        }
+        run = tier0Runner(this.tier0, bytecode);
       }
     }
     // Register the block on every RAM page it covers, and write-protect those pages.
@@ -443,7 +438,8 @@ export class TcgEngine {
         cpu.protectCodePage(ramPage);
       }
     }
-    const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, ramRanges, run, bytecode);
+    const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, ramRanges, run ?? notYet, bytecode);
+    if (run === null) tb.run = this.tieredRunner(tb, bytecode!);
     if (wasmIndex >= 0) {
       tb.wasmIndex = wasmIndex;
       this.wasmBlocks[wasmIndex] = tb;
@@ -452,6 +448,15 @@ export class TcgEngine {
     this.cache.set(key, tb);
     this.blocksTranslated++;
     return tb;
+  }
+
+  /** Runs a tier-0 block until it is hot, then compiles it (with its region) and runs that. */
+  private tieredRunner(tb: TranslatedBlock, code: BytecodeBlock): () => number {
+    const tier0 = this.tier0;
+    return () => {
+      if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
+      return tier0.run(code);
+    };
   }
 
   /** The valid blocks that run as compiled code (for tests and tools). */
@@ -619,6 +624,18 @@ export class TcgEngine {
     this.wasm?.clearAll();
     this.pageRewrites.clear();
   }
+}
+
+const notYet = (): number => {
+  throw new Error('TranslatedBlock.run called before it was set');
+};
+
+function tier0Runner(tier0: BytecodeInterpreter, code: BytecodeBlock): () => number {
+  return () => tier0.run(code);
+}
+
+function interpreterRunner(prepared: PreparedBlock, cpu: RiscvCpu): () => number {
+  return () => interpretBlock(prepared, cpu);
 }
 
 /** Instruction bits as QEMU's in_asm prints them: 8 hex digits, or 4 for compressed. */
