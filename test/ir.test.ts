@@ -283,7 +283,7 @@ describe('i64 lowering + JS and WebAssembly backends and tier-0 bytecode vs the 
       rtWasm.state.set(init);
       rtWasm.exceptionPending[0] = 0;
       currentState = rtWasm.state;
-      const wasm = generateWasmRegion([{ ops: b.ops, pc: -1n, insnCount: 1, exceptionBase: 0 }], rtWasm, `tb_rand_${iter}`, 0, -1, mul64);
+      const wasm = generateWasmRegion([{ ops: b.ops, pc: -1n, insnCount: 1, exceptionBase: 0 }], rtWasm, 0, -1, mul64);
       const codeW = instantiateWasm(wasm, rtWasm)();
       if (codeA !== codeW || words(rtA) !== words(rtWasm)) {
         throw new Error(`wasm mismatch in block ${iter}\n${irText}\n${printOps(b.ops, table)}\ninterp ${rtA.state.join()}\nwasm   ${rtWasm.state.join()}\ncodes ${codeA} ${codeW}`);

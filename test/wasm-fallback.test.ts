@@ -1,33 +1,13 @@
 // When the host refuses a region's WebAssembly module (Chrome compiles modules over 4 KB
 // synchronously only off a page's main thread), the engine must go on in JavaScript:
 // same output, exit status and state as with either backend alone, one failure counted.
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RiscvVirtMachine } from '../src/machine/riscv-virt.js';
 import { buildCorpus, corpusTargets } from './riscv/build.mjs';
+import { runProgram } from './riscv/run-program.js';
 
 async function run(elf: string, backend: 'js' | 'wasm') {
-  const out: number[] = [];
-  const machine = new RiscvVirtMachine(
-    {
-      machine: 'virt',
-      ramSize: 64 << 20,
-      bios: 'none',
-      kernel: { path: elf, data: readFileSync(elf) },
-      log: { inAsm: false, op: false, outAsm: false, int: false },
-      logSink: () => {},
-      serialOut: (b) => out.push(...b),
-      deterministic: true,
-      backend,
-    },
-    'jit-eager',
-  );
-  const status = await machine.run();
-  const regs = Array.from({ length: 32 }, (_, i) => machine.cpu.getX(i).toString(16));
-  return {
-    result: { status, output: Buffer.from(out).toString('latin1'), regs, instret: machine.engine.instret },
-    wasmFailures: machine.engine.wasmFailures,
-  };
+  const { regionMembers, blocksEntered, wasmFailures, ...result } = await runProgram(elf, 'jit-eager', backend);
+  return { result, wasmFailures };
 }
 
 describe('WebAssembly backend fallback', () => {

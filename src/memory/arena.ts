@@ -40,11 +40,6 @@ export class Arena {
     this.buffer = memory ? memory.buffer : new ArrayBuffer(bytes);
   }
 
-  /** Pages of the WebAssembly memory (what a module must declare as its minimum). */
-  get wasmPages(): number {
-    return this.buffer.byteLength / WASM_PAGE;
-  }
-
   /** Reserve `bytes` of the state area (8-byte aligned); returns their byte offset. */
   alloc(bytes: number): number {
     const at = this.next;

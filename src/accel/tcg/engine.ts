@@ -485,7 +485,7 @@ export class TcgEngine {
     this.blocksCompiled++;
     if (this.backend === 'wasm' && this.wasmFailures === 0) {
       try {
-        const gen = generateWasmRegion(blocks, this.cpu, name, mmuIndex, PC, this.cpu.helperIds.mul64);
+        const gen = generateWasmRegion(blocks, this.cpu, mmuIndex, PC, this.cpu.helperIds.mul64);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
         const run = instantiateWasm(gen, this.cpu);

@@ -31,7 +31,6 @@ import {
 /** A generated module, ready to instantiate against the runtime it was generated for. */
 export interface GeneratedWasm {
   bytes: Uint8Array<ArrayBuffer>;
-  name: string;
 }
 
 /** Where the runtime's arrays sit in the WebAssembly memory (byte offsets). */
@@ -98,7 +97,6 @@ const helperParams = (h: HelperInfo): number => h.args.reduce((n, t) => n + (t =
 export function generateWasmRegion(
   blocks: readonly RegionBlock[],
   rt: Runtime,
-  name: string,
   mmuIndex: number,
   /** The state slot of the pc's low word (the dispatcher's key); needed for several blocks. */
   pcSlot = -1,
@@ -226,6 +224,8 @@ export function generateWasmRegion(
   };
 
   let pcHi = 0;
+  /** The globals a single block writes: stored back once, at the function's end. */
+  let singleWritten = new Set<number>();
   for (const [bi, block] of blocks.entries()) {
     pcHi = Number(BigInt.asIntN(32, block.pc >> 32n));
     const pcLo = Number(BigInt.asIntN(32, block.pc));
@@ -235,6 +235,7 @@ export function generateWasmRegion(
       for (const t of [op.dst, op.dst2]) if (t && t.kind === TempKind.Global) written.add(t.slot), used.add(t.slot);
       for (const t of op.args) if (t.kind === TempKind.Global) used.add(t.slot);
     }
+    if (single) singleWritten = written;
     const writeBack = () => {
       for (const g of written) {
         i32(0);
@@ -590,9 +591,7 @@ export function generateWasmRegion(
   if (!single) f.array([W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.br, 1]);
   f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
   if (single) {
-    const written = new Set<number>();
-    for (const op of blocks[0].ops) for (const t of [op.dst, op.dst2]) if (t && t.kind === TempKind.Global) written.add(t.slot);
-    for (const slot of written) {
+    for (const slot of singleWritten) {
       f.byte2(W.i32Const, 0);
       f.byte(W.localGet);
       f.uleb(globalLocal.get(slot)!);
@@ -615,7 +614,7 @@ export function generateWasmRegion(
   m.byte(1); // one function body
   m.array(fnSize);
   m.array(f.view());
-  return { bytes: m.view().slice(), name };
+  return { bytes: m.view().slice() };
 }
 
 /**
