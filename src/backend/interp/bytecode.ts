@@ -41,6 +41,31 @@ const enum B {
   Load, Store, Call, Exit, SelfLoop,
 }
 
+/**
+ * Scratch state of encodeBlock, reused from block to block (every translated block is
+ * encoded: ~70,000 in a Linux boot). Code goes into a growable Int32Array: a plain array
+ * of numbers made V8 deoptimize encodeBlock again and again on its changing elements.
+ */
+let code = new Int32Array(1024);
+let codeLength = 0;
+/** A temporary's slot, valid where tempEpoch[id] === epoch (no clearing per block). */
+let tempSlot = new Int32Array(1024);
+let tempEpoch = new Int32Array(1024);
+let epoch = 0;
+const constSlots = new Map<number, number>();
+const constants: number[] = [];
+const labelAt = new Map<number, number>();
+/** Code positions holding a label id, patched to the label's position at the end. */
+const fixups: number[] = [];
+
+/** Make room for `n` more words of code. */
+function room(n: number): void {
+  if (codeLength + n <= code.length) return;
+  const grown = new Int32Array(Math.max(code.length * 2, codeLength + n));
+  grown.set(code.subarray(0, codeLength));
+  code = grown;
+}
+
 /** Encoder: lowered ops -> bytecode. `stateWords` is where temporaries start in V. */
 export function encodeBlock(
   ops: readonly Op[],
@@ -51,10 +76,12 @@ export function encodeBlock(
   /** Size of the interpreter's value array: a block needing more slots is not encoded. */
   capacity: number,
 ): BytecodeBlock | null {
-  const code: number[] = [];
-  const consts: number[] = [];
-  const slots = new Map<Temp, number>();
-  const constSlots = new Map<number, number>();
+  codeLength = 0;
+  epoch++;
+  constSlots.clear();
+  constants.length = 0;
+  labelAt.clear();
+  fixups.length = 0;
   let next = stateWords;
   const slot = (t: Temp): number => {
     if (t.kind === TempKind.Global) return t.slot;
@@ -64,69 +91,156 @@ export function encodeBlock(
       if (s === undefined) {
         s = next++;
         constSlots.set(v, s);
-        consts.push(s, v);
+        constants.push(s, v);
       }
       return s;
     }
-    let s = slots.get(t);
-    if (s === undefined) slots.set(t, (s = next++));
-    return s;
+    const id = t.id;
+    if (id >= tempSlot.length) {
+      const size = Math.max(2 * tempSlot.length, id + 1);
+      const slots = new Int32Array(size), epochs = new Int32Array(size);
+      slots.set(tempSlot);
+      epochs.set(tempEpoch);
+      tempSlot = slots;
+      tempEpoch = epochs;
+    }
+    if (tempEpoch[id] !== epoch) {
+      tempEpoch[id] = epoch;
+      tempSlot[id] = next++;
+    }
+    return tempSlot[id];
   };
-  const labelAt = new Map<number, number>();
-  const fixups: [number, number][] = []; // code index holding a label id -> patched to a code position
+  const put = (v: number) => {
+    code[codeLength++] = v;
+  };
   const label = (id: number) => {
-    fixups.push([code.length, id]);
-    code.push(-1);
+    fixups.push(codeLength);
+    put(id);
   };
   for (const op of ops) {
-    const a = op.args.map(slot);
-    const d = op.dst ? slot(op.dst) : -1;
-    const d2 = op.dst2 ? slot(op.dst2) : -1;
+    const a = op.args;
+    room(8 + a.length);
     switch (op.opc) {
       case Opc.Mov: case Opc.Neg: case Opc.Not:
-        code.push(op.opc === Opc.Mov ? B.Mov : op.opc === Opc.Neg ? B.Neg : B.Not, d, a[0]);
+        put(op.opc === Opc.Mov ? B.Mov : op.opc === Opc.Neg ? B.Neg : B.Not);
+        put(slot(op.dst!));
+        put(slot(a[0]));
         break;
       case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
       case Opc.Shl: case Opc.Shr: case Opc.Sar:
-        code.push(B.Add + (op.opc - Opc.Add), d, a[0], a[1]);
+        put(B.Add + (op.opc - Opc.Add));
+        put(slot(op.dst!));
+        put(slot(a[0]));
+        put(slot(a[1]));
         break;
       case Opc.ExtS: case Opc.ExtU:
-        code.push(op.opc === Opc.ExtS ? B.ExtS : B.ExtU, d, a[0], op.aux2);
+        put(op.opc === Opc.ExtS ? B.ExtS : B.ExtU);
+        put(slot(op.dst!));
+        put(slot(a[0]));
+        put(op.aux2);
         break;
-      case Opc.SetCond: code.push(B.SetCond, d, a[0], a[1], op.aux); break;
-      case Opc.MovCond: code.push(B.MovCond, d, a[0], a[1], op.aux, a[2], a[3]); break;
-      case Opc.SetCond2: code.push(B.SetCond2, d, a[0], a[1], a[2], a[3], op.aux); break;
-      case Opc.BrCond: code.push(B.BrCond, a[0], a[1], op.aux2); label(op.aux); break;
-      case Opc.BrCond2: code.push(B.BrCond2, a[0], a[1], a[2], a[3], op.aux2); label(op.aux); break;
-      case Opc.Br: code.push(B.Br); label(op.aux); break;
-      case Opc.SetLabel: labelAt.set(op.aux, code.length); break;
+      case Opc.SetCond:
+        put(B.SetCond);
+        put(slot(op.dst!));
+        put(slot(a[0]));
+        put(slot(a[1]));
+        put(op.aux);
+        break;
+      case Opc.MovCond:
+        put(B.MovCond);
+        put(slot(op.dst!));
+        for (let i = 0; i < 2; i++) put(slot(a[i]));
+        put(op.aux);
+        for (let i = 2; i < 4; i++) put(slot(a[i]));
+        break;
+      case Opc.SetCond2:
+        put(B.SetCond2);
+        put(slot(op.dst!));
+        for (let i = 0; i < 4; i++) put(slot(a[i]));
+        put(op.aux);
+        break;
+      case Opc.BrCond:
+        put(B.BrCond);
+        put(slot(a[0]));
+        put(slot(a[1]));
+        put(op.aux2);
+        label(op.aux);
+        break;
+      case Opc.BrCond2:
+        put(B.BrCond2);
+        for (let i = 0; i < 4; i++) put(slot(a[i]));
+        put(op.aux2);
+        label(op.aux);
+        break;
+      case Opc.Br:
+        put(B.Br);
+        label(op.aux);
+        break;
+      case Opc.SetLabel:
+        labelAt.set(op.aux, codeLength);
+        break;
       case Opc.Add2: case Opc.Sub2:
-        code.push(op.opc === Opc.Add2 ? B.Add2 : B.Sub2, d, d2, a[0], a[1], a[2], a[3]);
+        put(op.opc === Opc.Add2 ? B.Add2 : B.Sub2);
+        put(slot(op.dst!));
+        put(slot(op.dst2!));
+        for (let i = 0; i < 4; i++) put(slot(a[i]));
         break;
       case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
-        code.push(B.Shl2 + (op.opc - Opc.Shl2), d, d2, a[0], a[1], a[2]);
+        put(B.Shl2 + (op.opc - Opc.Shl2));
+        put(slot(op.dst!));
+        put(slot(op.dst2!));
+        for (let i = 0; i < 3; i++) put(slot(a[i]));
         break;
-      case Opc.Load: code.push(B.Load, d, d2, a[0], a[1], op.aux, op.aux2); break;
-      case Opc.Store: code.push(B.Store, a[0], a[1], a[2], a[3], op.aux, op.aux2); break;
-      case Opc.Call: {
-        const raise = helpers[op.aux].flags & HelperFlags.MayRaise ? 1 : 0;
-        code.push(B.Call, d, d2, op.aux, raise, op.aux2, a.length, ...a);
+      case Opc.Load:
+        put(B.Load);
+        put(slot(op.dst!));
+        put(op.dst2 ? slot(op.dst2) : -1);
+        put(slot(a[0]));
+        put(slot(a[1]));
+        put(op.aux);
+        put(op.aux2);
         break;
-      }
-      case Opc.InsnStart: break;
+      case Opc.Store:
+        put(B.Store);
+        for (let i = 0; i < 4; i++) put(slot(a[i]));
+        put(op.aux);
+        put(op.aux2);
+        break;
+      case Opc.Call:
+        put(B.Call);
+        put(op.dst ? slot(op.dst) : -1);
+        put(op.dst2 ? slot(op.dst2) : -1);
+        put(op.aux);
+        put(helpers[op.aux].flags & HelperFlags.MayRaise ? 1 : 0);
+        put(op.aux2);
+        put(a.length);
+        for (let i = 0; i < a.length; i++) put(slot(a[i]));
+        break;
+      case Opc.InsnStart:
+        break;
       case Opc.GotoTb:
-        code.push(op.pc === self.pc ? B.SelfLoop : B.Exit, op.aux);
+        put(op.pc === self.pc ? B.SelfLoop : B.Exit);
+        put(op.aux);
         break;
-      case Opc.LookupAndGoto: code.push(B.Exit, ExitCode.Lookup); break;
-      case Opc.ExitTb: code.push(B.Exit, op.aux); break;
+      case Opc.LookupAndGoto:
+        put(B.Exit);
+        put(ExitCode.Lookup);
+        break;
+      case Opc.ExitTb:
+        put(B.Exit);
+        put(op.aux);
+        break;
       default:
         throw new Error(`bytecode: unexpected op ${op.opc}`);
     }
   }
-  code.push(B.Exit, ExitCode.Lookup);
+  room(2);
+  put(B.Exit);
+  put(ExitCode.Lookup);
   if (next > capacity) return null;
-  for (const [at, id] of fixups) code[at] = labelAt.get(id)!;
-  return new BytecodeBlock(Int32Array.from(code), Int32Array.from(consts), self.insnCount, mmuIndex);
+  const out = code.slice(0, codeLength);
+  for (const at of fixups) out[at] = labelAt.get(out[at])!;
+  return new BytecodeBlock(out, Int32Array.from(constants), self.insnCount, mmuIndex);
 }
 
 

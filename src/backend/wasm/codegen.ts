@@ -20,7 +20,7 @@
  * Forward labels become nested `block`s opened at the top of a member (latest
  * outermost), exactly like the JS backend's labelled blocks.
  */
-import { Cond, HelperFlags, HelperInfo, MemOp, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
+import { Cond, HelperFlags, HelperInfo, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK } from '../runtime.js';
 import type { RegionBlock } from '../js/codegen.js';
 import {
@@ -103,518 +103,617 @@ export function generateWasmRegion(
   /** The helper that lowering uses for 64-bit multiplication: inlined as i64.mul. */
   mul64Helper = -1,
 ): GeneratedWasm {
-  const helpers = rt.helpers;
-  const at = layoutOf(rt, mmuIndex);
-  const single = blocks.length === 1;
-  if (!single && pcSlot < 0) throw new Error('generateWasmRegion: several blocks need the pc slot');
-  const members = new Map<bigint, RegionBlock>();
-  for (const b of blocks) members.set(b.pc, b);
+  if (blocks.length > 1 && pcSlot < 0) throw new Error('generateWasmRegion: several blocks need the pc slot');
+  const writer = new RegionWriter(blocks, rt.helpers, layoutOf(rt, mmuIndex), pcSlot, mul64Helper);
+  if (blocks.length > 1) writer.memberDispatch();
+  for (let i = 0; i < blocks.length; i++) writer.member(i);
+  return { bytes: writer.module() };
+}
 
-  // ---- Locals: scratch first, then one per guest global and per temp ----
-  const L_TI = 0, L_TO = 1, L_RC = 2, L_N = 3, L_X64 = 4; // L_X64 is the one i64 local
-  let nextLocal = 5;
-  const globalLocal = new Map<number, number>();
-  const tempLocal = new Map<number, number>();
-  const globalLocalOf = (slot: number): number => {
-    let i = globalLocal.get(slot);
-    if (i === undefined) globalLocal.set(slot, (i = nextLocal++));
-    return i;
-  };
-  // Temps never live across members (or a self-loop), so members may share their locals.
-  const localOf = (t: Temp): number => {
-    if (t.kind === TempKind.Global) return globalLocalOf(t.slot);
-    let i = tempLocal.get(t.id);
-    if (i === undefined) tempLocal.set(t.id, (i = nextLocal++));
-    return i;
-  };
+/**
+ * Labels of the control stack. Forward labels of the IR are their ids (>= 0); the
+ * structure around them has these. The function body is `block X { loop { <members> } }`.
+ */
+const LABEL_X = -1;
+const LABEL_LOOP = -2;
+/** The arms of an `if`. */
+const LABEL_IF = -3;
+/** Where the member dispatch goes for a pc that is no member's. */
+const LABEL_NO_MEMBER = -4;
+/** Member i's code follows the end of the block labelled LABEL_MEMBER - i. */
+const LABEL_MEMBER = -5;
 
-  // ---- Imports: the memory and the runtime's call table (see callTableOf) ----
-  const types: string[] = [];
-  const typeBytes: number[][] = [];
-  const typeIndex = (params: number, result: boolean): number => {
-    const key = `${params}:${result}`;
-    let i = types.indexOf(key);
-    if (i < 0) {
-      i = types.push(key) - 1;
-      typeBytes.push(funcType(new Array(params).fill(T_I32), result ? [T_I32] : []));
+/** Local indices: scratch i32s (TLB index, RAM offset, return code, count), then the one i64. */
+const L_TI = 0, L_TO = 1, L_RC = 2, L_N = 3, L_X64 = 4;
+
+/**
+ * Writes one region's module. A class rather than one function with closures: V8 compiled
+ * that function (every closure inlined) in ~430 ms of TurboFan, again after each deopt,
+ * on a background thread that the guest's own thread shares two cores with.
+ *
+ * Guest registers live in locals for the whole call: those any member uses are loaded on
+ * entry, those any member writes are stored on exit (and around helpers that read or
+ * write them). A region's members pass control to each other through `br_table` on the
+ * pc's offset in the page, without touching memory. (The first version loaded and stored
+ * each member's registers around it and found the member by comparing the pc with each
+ * one's in turn: a boot makes ~190 M such transitions, one per ~9 guest instructions.)
+ */
+class RegionWriter {
+  private readonly w = new ByteWriter();
+  private readonly single: boolean;
+  private readonly members = new Map<bigint, RegionBlock>();
+  /** Control stack, innermost last (see the LABEL_ constants). */
+  private readonly labels: number[] = [LABEL_X, LABEL_LOOP];
+  private nextLocal = L_X64 + 1;
+  private readonly globalLocal = new Map<number, number>();
+  /** Temps never live across members (or a self-loop), so members may share their locals. */
+  private readonly tempLocal = new Map<number, number>();
+  private readonly types: string[] = [];
+  private readonly typeBytes: number[][] = [];
+  /** The pc's high word (that of every member: they share a page). */
+  private readonly pcHi: number;
+  /** Registers any member reads or writes (loaded on entry), and writes (stored on exit). */
+  private readonly used = new Set<number>();
+  private readonly written = new Set<number>();
+  // The member being written.
+  private block!: RegionBlock;
+  private blockIndex = 0;
+
+  constructor(
+    private readonly blocks: readonly RegionBlock[],
+    private readonly helpers: Runtime['helpers'],
+    private readonly at: Layout,
+    private readonly pcSlot: number,
+    private readonly mul64Helper: number,
+  ) {
+    this.single = blocks.length === 1;
+    this.pcHi = Number(BigInt.asIntN(32, blocks[0].pc >> 32n));
+    const { used, written } = this;
+    // The pc's low word selects the member (see memberDispatch).
+    if (!this.single) used.add(pcSlot);
+    for (const b of blocks) {
+      this.members.set(b.pc, b);
+      for (const op of b.ops) {
+        if (op.dst && op.dst.kind === TempKind.Global) written.add(op.dst.slot), used.add(op.dst.slot);
+        if (op.dst2 && op.dst2.kind === TempKind.Global) written.add(op.dst2.slot), used.add(op.dst2.slot);
+        for (const t of op.args) if (t.kind === TempKind.Global) used.add(t.slot);
+      }
     }
-    return i;
-  };
-  const tableSize = CALL_TABLE_HELPERS + helpers.length;
-  const imports: number[][] = [
-    [...utf8('m'), ...utf8('mem'), KIND_MEMORY, 0x00, ...uleb(at.pages)],
-    [...utf8('m'), ...utf8('calls'), KIND_TABLE, T_FUNCREF, 0x00, ...uleb(tableSize)],
-  ];
-  /** Call table entry `slot`, whose function takes `params` i32s and returns one if `result`. */
-  const callSlot = (slot: number, params: number, result: boolean) => {
-    i32(slot);
-    emit(W.callIndirect);
-    w.uleb(typeIndex(params, result));
-    emit(0); // table 0
-  };
+    for (const g of used) this.globalLocalOf(g);
+  }
 
-  // ---- Code ----
-  const w = new ByteWriter();
-  const emit = (b: number) => w.byte(b);
-  const emit2 = (a: number, b: number) => w.byte2(a, b);
-  // Control stack of label names, innermost last; `if` arms push an anonymous entry. The
-  // function body is `block X { loop { <members> } }` (see the end), so those two are open.
-  const labels: string[] = ['X', 'loop'];
-  const open = (kind: number, label: string) => {
-    emit2(kind, T_EMPTY);
-    labels.push(label);
-  };
-  const close = () => {
-    emit(W.end);
-    labels.pop();
-  };
-  const depth = (label: string): number => {
-    const i = labels.lastIndexOf(label);
-    if (i < 0) throw new Error(`generateWasmRegion: no enclosing ${label}`);
-    return labels.length - 1 - i;
-  };
-  const br = (label: string) => {
-    emit(W.br);
-    w.uleb(depth(label));
-  };
-  const i32 = (v: number) => {
-    emit(W.i32Const);
-    w.sleb(v);
-  };
-  const get = (l: number) => {
-    emit(W.localGet);
-    w.uleb(l);
-  };
-  const set = (l: number) => {
-    emit(W.localSet);
-    w.uleb(l);
-  };
+  // ---- Encoding ----
+
+  private emit(b: number): void {
+    this.w.byte(b);
+  }
+  private emit2(a: number, b: number): void {
+    this.w.byte2(a, b);
+  }
+  private open(kind: number, label: number): void {
+    this.w.byte2(kind, T_EMPTY);
+    this.labels.push(label);
+  }
+  private close(): void {
+    this.w.byte(W.end);
+    this.labels.pop();
+  }
+  private depth(label: number): number {
+    const i = this.labels.lastIndexOf(label);
+    if (i < 0) throw new Error(`generateWasmRegion: no enclosing label ${label}`);
+    return this.labels.length - 1 - i;
+  }
+  private br(label: number): void {
+    this.w.byte(W.br);
+    this.w.uleb(this.depth(label));
+  }
+  private i32(v: number): void {
+    this.w.byte(W.i32Const);
+    this.w.sleb(v);
+  }
+  private get(l: number): void {
+    this.w.byte(W.localGet);
+    this.w.uleb(l);
+  }
+  private set(l: number): void {
+    this.w.byte(W.localSet);
+    this.w.uleb(l);
+  }
   /** A load or store (alignment hint 1 byte) at the address on the stack plus `offset`. */
-  const memArg = (opcode: number, offset: number) => {
-    emit2(opcode, 0);
-    w.uleb(offset);
-  };
-  const loadWord = (offset: number) => {
-    i32(0);
-    memArg(W.i32Load, offset);
-  };
-  const operand = (t: Temp) => (t.kind === TempKind.Const ? i32(t.value as number) : get(localOf(t)));
+  private memArg(opcode: number, offset: number): void {
+    this.w.byte2(opcode, 0);
+    this.w.uleb(offset);
+  }
+  private loadWord(offset: number): void {
+    this.i32(0);
+    this.memArg(W.i32Load, offset);
+  }
+
+  // ---- Locals and operands ----
+
+  private globalLocalOf(slot: number): number {
+    let i = this.globalLocal.get(slot);
+    if (i === undefined) this.globalLocal.set(slot, (i = this.nextLocal++));
+    return i;
+  }
+  private localOf(t: Temp): number {
+    if (t.kind === TempKind.Global) return this.globalLocalOf(t.slot);
+    let i = this.tempLocal.get(t.id);
+    if (i === undefined) this.tempLocal.set(t.id, (i = this.nextLocal++));
+    return i;
+  }
+  private operand(t: Temp): void {
+    if (t.kind === TempKind.Const) this.i32(t.value as number);
+    else this.get(this.localOf(t));
+  }
   /** Push the i64 (hi << 32) | lo of two i32 operands. */
-  const pair = (lo: Temp, hi: Temp) => {
-    operand(hi);
-    emit2(W.i64ExtendI32U, W.i64Const);
-    emit2(32, W.i64Shl);
-    operand(lo);
-    emit2(W.i64ExtendI32U, W.i64Or);
-  };
+  private pair(lo: Temp, hi: Temp): void {
+    this.operand(hi);
+    this.emit2(W.i64ExtendI32U, W.i64Const);
+    this.emit2(32, W.i64Shl);
+    this.operand(lo);
+    this.emit2(W.i64ExtendI32U, W.i64Or);
+  }
   /** Pop an i64 into (d, d2); either may be absent (a dead half). */
-  const splitInto = (d: Temp | null, d2: Temp | null) => {
-    set(L_X64);
+  private splitInto(d: Temp | null, d2: Temp | null): void {
+    this.set(L_X64);
     if (d) {
-      get(L_X64);
-      emit(W.i32WrapI64);
-      set(localOf(d));
+      this.get(L_X64);
+      this.emit(W.i32WrapI64);
+      this.set(this.localOf(d));
     }
     if (d2) {
-      get(L_X64);
-      emit2(W.i64Const, 32);
-      emit2(W.i64ShrU, W.i32WrapI64);
-      set(localOf(d2));
+      this.get(L_X64);
+      this.emit2(W.i64Const, 32);
+      this.emit2(W.i64ShrU, W.i32WrapI64);
+      this.set(this.localOf(d2));
     }
-  };
+  }
 
-  let pcHi = 0;
-  /** The globals a single block writes: stored back once, at the function's end. */
-  let singleWritten = new Set<number>();
-  for (const [bi, block] of blocks.entries()) {
-    pcHi = Number(BigInt.asIntN(32, block.pc >> 32n));
-    const pcLo = Number(BigInt.asIntN(32, block.pc));
-    const leave = single ? 'X' : 'M';
-    const used = new Set<number>(), written = new Set<number>();
-    for (const op of block.ops) {
-      for (const t of [op.dst, op.dst2]) if (t && t.kind === TempKind.Global) written.add(t.slot), used.add(t.slot);
-      for (const t of op.args) if (t.kind === TempKind.Global) used.add(t.slot);
-    }
-    if (single) singleWritten = written;
-    const writeBack = () => {
-      for (const g of written) {
-        i32(0);
-        get(globalLocalOf(g));
-        memArg(W.i32Store, at.state + 4 * g);
-      }
-    };
-    const reload = () => {
-      for (const g of used) {
-        loadWord(at.state + 4 * g);
-        set(globalLocalOf(g));
-      }
-    };
-    const exit = (code: number) => {
-      i32(code);
-      set(L_RC);
-      br(leave);
-    };
-    // Entering another member: charge it first, like the engine, if it fits the budget.
-    const enter = (n: () => void) => {
-      loadWord(at.budget);
-      n();
-      emit(W.i32GtS);
-      open(W.if, '');
-      i32(0);
-      loadWord(at.budget);
-      n();
-      emit(W.i32Sub);
-      memArg(W.i32Store, at.budget);
-      if (single) br('loop');
-      else {
-        i32(-1);
-        set(L_RC);
-        br('M');
-      }
-      close();
-    };
-    const exc = (idx: number) => {
-      loadWord(at.pending);
-      open(W.if, '');
-      exit(ExitCode.ExceptionBase + block.exceptionBase + idx);
-      close();
-    };
+  // ---- Calls: the runtime's call table (see callTableOf) ----
 
-    if (!single) {
-      // case pcLo: load the member's registers, run it, store them back.
-      open(W.block, 'case');
-      loadWord(at.state + 4 * pcSlot);
-      i32(pcLo);
-      emit2(W.i32Ne, W.brIf);
-      emit(0);
-      reload();
-      open(W.block, 'M');
+  private typeIndex(params: number, result: boolean): number {
+    const key = `${params}:${result}`;
+    let i = this.types.indexOf(key);
+    if (i < 0) {
+      i = this.types.push(key) - 1;
+      this.typeBytes.push(funcType(new Array(params).fill(T_I32), result ? [T_I32] : []));
     }
+    return i;
+  }
+  /** Call table entry `slot`, whose function takes `params` i32s and returns one if `result`. */
+  private callSlot(slot: number, params: number, result: boolean): void {
+    this.i32(slot);
+    this.emit(W.callIndirect);
+    this.w.uleb(this.typeIndex(params, result));
+    this.emit(0); // table 0
+  }
+
+  // ---- Members ----
+
+  /** Store the registers the region writes back to the state. */
+  private writeBack(): void {
+    for (const g of this.written) {
+      this.i32(0);
+      this.get(this.globalLocalOf(g));
+      this.memArg(W.i32Store, this.at.state + 4 * g);
+    }
+  }
+  /** Load the registers the region uses from the state. */
+  private reload(): void {
+    for (const g of this.used) {
+      this.loadWord(this.at.state + 4 * g);
+      this.set(this.globalLocalOf(g));
+    }
+  }
+  private exit(code: number): void {
+    this.i32(code);
+    this.set(L_RC);
+    this.br(LABEL_X);
+  }
+  /** Exit with the exception code of instruction `index` if the last call raised one. */
+  private exceptionCheck(index: number): void {
+    this.loadWord(this.at.pending);
+    this.open(W.if, LABEL_IF);
+    this.exit(ExitCode.ExceptionBase + this.block.exceptionBase + index);
+    this.close();
+  }
+  /**
+   * Entering another member: charge it first, like the engine, if it fits the budget. Its
+   * instruction count is the constant `count`, or local L_N when `count` is -1.
+   */
+  private enter(count: number): void {
+    this.loadWord(this.at.budget);
+    this.pushCount(count);
+    this.emit(W.i32GtS);
+    this.open(W.if, LABEL_IF);
+    this.i32(0);
+    this.loadWord(this.at.budget);
+    this.pushCount(count);
+    this.emit(W.i32Sub);
+    this.memArg(W.i32Store, this.at.budget);
+    this.br(LABEL_LOOP); // a region's loop dispatches on the pc just set
+    this.close();
+  }
+  private pushCount(count: number): void {
+    if (count < 0) this.get(L_N);
+    else this.i32(count);
+  }
+
+  /**
+   * The head of a region's loop: a `br_table` on the pc's halfword offset from the first
+   * member, to the code of the member there (or out, for a pc that is no member's).
+   * Member i's code follows the end of block LABEL_MEMBER - i, so the blocks are opened
+   * here, the last member's outermost.
+   */
+  memberDispatch(): void {
+    const n = this.blocks.length;
+    const pcLo = (b: RegionBlock) => Number(BigInt.asIntN(32, b.pc));
+    let first = pcLo(this.blocks[0]), last = first;
+    for (const b of this.blocks) {
+      first = Math.min(first, pcLo(b));
+      last = Math.max(last, pcLo(b));
+    }
+    for (let i = n - 1; i >= 0; i--) this.open(W.block, LABEL_MEMBER - i);
+    this.open(W.block, LABEL_NO_MEMBER);
+    const entries = (last - first) / 2 + 1; // members share a page: at most 2048
+    const target = new Array<number>(entries).fill(0); // depth 0: LABEL_NO_MEMBER
+    for (let i = 0; i < n; i++) target[(pcLo(this.blocks[i]) - first) / 2] = this.depth(LABEL_MEMBER - i);
+    this.get(this.globalLocalOf(this.pcSlot));
+    this.i32(first);
+    this.emit(W.i32Sub);
+    this.i32(1);
+    this.emit(W.i32ShrU);
+    this.emit(W.brTable);
+    this.w.uleb(entries);
+    for (const t of target) this.w.uleb(t);
+    this.w.uleb(0); // default: no member
+    this.close();
+    this.exit(ExitCode.Lookup);
+  }
+
+  /** Write member `index` (in a region, after the end of its dispatch block). */
+  member(index: number): void {
+    const block = this.blocks[index];
+    this.block = block;
+    this.blockIndex = index;
+    if (!this.single) this.close(); // LABEL_MEMBER - index
+    // Forward labels become nested blocks, the latest set outermost.
     const labelOrder: number[] = [];
     for (const op of block.ops) if (op.opc === Opc.SetLabel) labelOrder.push(op.aux);
-    for (const l of labelOrder.slice().reverse()) open(W.block, `L${l}`);
+    for (let i = labelOrder.length - 1; i >= 0; i--) this.open(W.block, labelOrder[i]);
+    for (const op of block.ops) this.op(op);
+    this.exit(ExitCode.Lookup);
+    while (this.labels[this.labels.length - 1] >= 0) this.close(); // labels never set
+  }
 
-    for (const op of block.ops) {
-      const a = op.args;
-      const d = op.dst;
-      switch (op.opc) {
-        case Opc.Mov:
-          operand(a[0]);
-          set(localOf(d!));
-          break;
-        case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
-        case Opc.Shl: case Opc.Shr: case Opc.Sar:
-          operand(a[0]);
-          operand(a[1]);
-          emit(I32_BINARY[op.opc]!);
-          set(localOf(d!));
-          break;
-        case Opc.Neg:
-          i32(0);
-          operand(a[0]);
-          emit(W.i32Sub);
-          set(localOf(d!));
-          break;
-        case Opc.Not:
-          operand(a[0]);
-          i32(-1);
-          emit(W.i32Xor);
-          set(localOf(d!));
-          break;
-        case Opc.ExtS:
-          operand(a[0]);
-          if (op.aux2 === 8) emit(W.i32Extend8S);
-          else if (op.aux2 === 16) emit(W.i32Extend16S);
-          else if (op.aux2 < 32) {
-            i32(32 - op.aux2);
-            emit(W.i32Shl);
-            i32(32 - op.aux2);
-            emit(W.i32ShrS);
-          }
-          set(localOf(d!));
-          break;
-        case Opc.ExtU:
-          operand(a[0]);
-          if (op.aux2 < 32) {
-            i32((1 << op.aux2) - 1);
-            emit(W.i32And);
-          }
-          set(localOf(d!));
-          break;
-        case Opc.SetCond:
-          operand(a[0]);
-          operand(a[1]);
-          emit(I32_CMP[op.aux as Cond]);
-          set(localOf(d!));
-          break;
-        case Opc.MovCond:
-          operand(a[2]);
-          operand(a[3]);
-          operand(a[0]);
-          operand(a[1]);
-          emit2(I32_CMP[op.aux as Cond], W.select);
-          set(localOf(d!));
-          break;
-        case Opc.SetCond2:
-          pair(a[0], a[1]);
-          pair(a[2], a[3]);
-          emit(I64_CMP[op.aux as Cond]);
-          set(localOf(d!));
-          break;
-        case Opc.BrCond:
-          operand(a[0]);
-          operand(a[1]);
-          emit2(I32_CMP[op.aux2 as Cond], W.brIf);
-          w.uleb(depth(`L${op.aux}`));
-          break;
-        case Opc.BrCond2:
-          pair(a[0], a[1]);
-          pair(a[2], a[3]);
-          emit2(I64_CMP[op.aux2 as Cond], W.brIf);
-          w.uleb(depth(`L${op.aux}`));
-          break;
-        case Opc.Br:
-          br(`L${op.aux}`);
-          break;
-        case Opc.SetLabel:
-          if (labels[labels.length - 1] !== `L${op.aux}`) throw new Error('generateWasmRegion: labels out of order');
-          close();
-          break;
-        case Opc.Add2: case Opc.Sub2:
-          pair(a[0], a[1]);
-          pair(a[2], a[3]);
-          emit(op.opc === Opc.Add2 ? W.i64Add : W.i64Sub);
-          splitInto(d, op.dst2);
-          break;
-        case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
-          pair(a[0], a[1]);
-          operand(a[2]);
-          emit2(W.i64ExtendI32U, op.opc === Opc.Shl2 ? W.i64Shl : op.opc === Opc.Shr2 ? W.i64ShrU : W.i64ShrS);
-          splitInto(d, op.dst2);
-          break;
-        case Opc.Load: {
-          const mop = op.aux;
-          const size = 1 << (mop & MemOp.SizeMask);
-          // The read half of a read-modify-write needs write permission: test the write tag.
-          const rmw = (mop & MEMOP_RMW) !== 0;
-          tlbHit(a[0], a[1], size, rmw ? at.writeLo : at.readLo, rmw ? at.writeHi : at.readHi);
-          open(W.if, '');
-          get(L_TO);
-          memArg(LOAD_OP[mop & 7], at.ram);
-          set(localOf(d!));
-          if (size === 8) {
-            get(L_TO);
-            memArg(W.i32Load, at.ram + 4);
-            set(localOf(op.dst2!));
-          }
-          emit(W.else);
-          operand(a[0]);
-          operand(a[1]);
-          i32(mop);
-          i32(op.aux2);
-          callSlot(CALL_LOAD_SLOW, 4, true);
-          set(localOf(d!));
-          exc(op.aux2);
-          if (size === 8) {
-            loadWord(at.retHi);
-            set(localOf(op.dst2!));
-          }
-          close();
-          break;
+  private op(op: Op): void {
+    const a = op.args;
+    const d = op.dst;
+    switch (op.opc) {
+      case Opc.Mov:
+        this.operand(a[0]);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
+      case Opc.Shl: case Opc.Shr: case Opc.Sar:
+        this.operand(a[0]);
+        this.operand(a[1]);
+        this.emit(I32_BINARY[op.opc]!);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.Neg:
+        this.i32(0);
+        this.operand(a[0]);
+        this.emit(W.i32Sub);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.Not:
+        this.operand(a[0]);
+        this.i32(-1);
+        this.emit(W.i32Xor);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.ExtS:
+        this.operand(a[0]);
+        if (op.aux2 === 8) this.emit(W.i32Extend8S);
+        else if (op.aux2 === 16) this.emit(W.i32Extend16S);
+        else if (op.aux2 < 32) {
+          this.i32(32 - op.aux2);
+          this.emit(W.i32Shl);
+          this.i32(32 - op.aux2);
+          this.emit(W.i32ShrS);
         }
-        case Opc.Store: {
-          const mop = op.aux;
-          const sizeLog = mop & MemOp.SizeMask;
-          tlbHit(a[2], a[3], 1 << sizeLog, at.writeLo, at.writeHi);
-          open(W.if, '');
-          get(L_TO);
-          operand(a[0]);
-          memArg(STORE_OP[sizeLog], at.ram);
-          if (sizeLog === 3) {
-            get(L_TO);
-            operand(a[1]);
-            memArg(W.i32Store, at.ram + 4);
-          }
-          emit(W.else);
-          for (const t of a) operand(t);
-          i32(mop);
-          i32(op.aux2);
-          callSlot(CALL_STORE_SLOW, 6, false);
-          exc(op.aux2);
-          close();
-          break;
+        this.set(this.localOf(d!));
+        break;
+      case Opc.ExtU:
+        this.operand(a[0]);
+        if (op.aux2 < 32) {
+          this.i32((1 << op.aux2) - 1);
+          this.emit(W.i32And);
         }
-        case Opc.Call: {
-          if (op.aux === mul64Helper) {
-            // Low 64 bits of a 64x64 product: one native multiply instead of a JS call.
-            pair(a[0], a[1]);
-            pair(a[2], a[3]);
-            emit(W.i64Mul);
-            splitInto(d, op.dst2);
-            break;
-          }
-          const h = helpers[op.aux];
-          if (h.flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) writeBack();
-          for (const t of a) operand(t);
-          callSlot(CALL_TABLE_HELPERS + op.aux, helperParams(h), h.ret !== null);
-          if (h.ret !== null) {
-            if (d) set(localOf(d));
-            else emit(W.drop);
-          }
-          if (op.dst2) {
-            loadWord(at.retHi);
-            set(localOf(op.dst2));
-          }
-          if (h.flags & HelperFlags.WritesGlobals) reload();
-          if (h.flags & HelperFlags.MayRaise) exc(op.aux2);
-          break;
-        }
-        case Opc.InsnStart:
-          break;
-        case Opc.GotoTb: {
-          // The block code has already set the pc to the target.
-          const target = members.get(op.pc);
-          if (target) enter(() => i32(target.insnCount));
-          exit(single ? op.aux : ExitCode.RegionChainBase + 2 * bi + op.aux);
-          break;
-        }
-        case Opc.LookupAndGoto:
-          if (!single) {
-            // An indirect jump that lands on a member stays in the region: n = its length.
-            const pcLoLocal = globalLocal.get(pcSlot);
-            i32(0);
-            set(L_N);
-            for (const m of blocks) {
-              if (pcLoLocal !== undefined) get(pcLoLocal);
-              else loadWord(at.state + 4 * pcSlot);
-              i32(Number(BigInt.asIntN(32, m.pc)));
-              emit(W.i32Eq);
-              open(W.if, '');
-              i32(m.insnCount);
-              set(L_N);
-              close();
-            }
-            get(L_N);
-            const pcHiLocal = globalLocal.get(pcSlot + 1);
-            if (pcHiLocal !== undefined) get(pcHiLocal);
-            else loadWord(at.state + 4 * (pcSlot + 1));
-            i32(pcHi);
-            emit2(W.i32Eq, W.i32And); // n !== 0 (a non-zero count) && the high word matches
-            open(W.if, '');
-            enter(() => get(L_N));
-            close();
-          }
-          exit(ExitCode.Lookup);
-          break;
-        case Opc.ExitTb:
-          exit(op.aux);
-          break;
-        default:
-          throw new Error(`generateWasmRegion: unexpected op ${op.opc}`);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.SetCond:
+        this.operand(a[0]);
+        this.operand(a[1]);
+        this.emit(I32_CMP[op.aux as Cond]);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.MovCond:
+        this.operand(a[2]);
+        this.operand(a[3]);
+        this.operand(a[0]);
+        this.operand(a[1]);
+        this.emit2(I32_CMP[op.aux as Cond], W.select);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.SetCond2:
+        this.pair(a[0], a[1]);
+        this.pair(a[2], a[3]);
+        this.emit(I64_CMP[op.aux as Cond]);
+        this.set(this.localOf(d!));
+        break;
+      case Opc.BrCond:
+        this.operand(a[0]);
+        this.operand(a[1]);
+        this.emit2(I32_CMP[op.aux2 as Cond], W.brIf);
+        this.w.uleb(this.depth(op.aux));
+        break;
+      case Opc.BrCond2:
+        this.pair(a[0], a[1]);
+        this.pair(a[2], a[3]);
+        this.emit2(I64_CMP[op.aux2 as Cond], W.brIf);
+        this.w.uleb(this.depth(op.aux));
+        break;
+      case Opc.Br:
+        this.br(op.aux);
+        break;
+      case Opc.SetLabel:
+        if (this.labels[this.labels.length - 1] !== op.aux) throw new Error('generateWasmRegion: labels out of order');
+        this.close();
+        break;
+      case Opc.Add2: case Opc.Sub2:
+        this.pair(a[0], a[1]);
+        this.pair(a[2], a[3]);
+        this.emit(op.opc === Opc.Add2 ? W.i64Add : W.i64Sub);
+        this.splitInto(d, op.dst2);
+        break;
+      case Opc.Shl2: case Opc.Shr2: case Opc.Sar2:
+        this.pair(a[0], a[1]);
+        this.operand(a[2]);
+        this.emit2(W.i64ExtendI32U, op.opc === Opc.Shl2 ? W.i64Shl : op.opc === Opc.Shr2 ? W.i64ShrU : W.i64ShrS);
+        this.splitInto(d, op.dst2);
+        break;
+      case Opc.Load:
+        this.load(op);
+        break;
+      case Opc.Store:
+        this.store(op);
+        break;
+      case Opc.Call:
+        this.call(op);
+        break;
+      case Opc.InsnStart:
+        break;
+      case Opc.GotoTb: {
+        // The block code has already set the pc to the target.
+        const target = this.members.get(op.pc);
+        if (target) this.enter(target.insnCount);
+        this.exit(this.single ? op.aux : ExitCode.RegionChainBase + 2 * this.blockIndex + op.aux);
+        break;
       }
+      case Opc.LookupAndGoto:
+        if (!this.single) this.lookupMember();
+        this.exit(ExitCode.Lookup);
+        break;
+      case Opc.ExitTb:
+        this.exit(op.aux);
+        break;
+      default:
+        throw new Error(`generateWasmRegion: unexpected op ${op.opc}`);
     }
-    exit(ExitCode.Lookup);
-    while (labels[labels.length - 1]?.startsWith('L')) close(); // labels never set
-    if (!single) {
-      close(); // M
-      writeBack();
-      get(L_RC);
-      i32(0);
-      emit2(W.i32LtS, W.brIf);
-      w.uleb(depth('loop'));
-      br('X');
-      close(); // case
+  }
+
+  private load(op: Op): void {
+    const a = op.args;
+    const mop = op.aux;
+    const size = 1 << (mop & MemOp.SizeMask);
+    // The read half of a read-modify-write needs write permission: test the write tag.
+    const rmw = (mop & MEMOP_RMW) !== 0;
+    this.tlbHit(a[0], a[1], size, rmw ? this.at.writeLo : this.at.readLo, rmw ? this.at.writeHi : this.at.readHi);
+    this.open(W.if, LABEL_IF);
+    this.get(L_TO);
+    this.memArg(LOAD_OP[mop & 7], this.at.ram);
+    this.set(this.localOf(op.dst!));
+    if (size === 8) {
+      this.get(L_TO);
+      this.memArg(W.i32Load, this.at.ram + 4);
+      this.set(this.localOf(op.dst2!));
     }
+    this.emit(W.else);
+    this.operand(a[0]);
+    this.operand(a[1]);
+    this.i32(mop);
+    this.i32(op.aux2);
+    this.callSlot(CALL_LOAD_SLOW, 4, true);
+    this.set(this.localOf(op.dst!));
+    this.exceptionCheck(op.aux2);
+    if (size === 8) {
+      this.loadWord(this.at.retHi);
+      this.set(this.localOf(op.dst2!));
+    }
+    this.close();
+  }
+
+  private store(op: Op): void {
+    const a = op.args;
+    const mop = op.aux;
+    const sizeLog = mop & MemOp.SizeMask;
+    this.tlbHit(a[2], a[3], 1 << sizeLog, this.at.writeLo, this.at.writeHi);
+    this.open(W.if, LABEL_IF);
+    this.get(L_TO);
+    this.operand(a[0]);
+    this.memArg(STORE_OP[sizeLog], this.at.ram);
+    if (sizeLog === 3) {
+      this.get(L_TO);
+      this.operand(a[1]);
+      this.memArg(W.i32Store, this.at.ram + 4);
+    }
+    this.emit(W.else);
+    for (const t of a) this.operand(t);
+    this.i32(mop);
+    this.i32(op.aux2);
+    this.callSlot(CALL_STORE_SLOW, 6, false);
+    this.exceptionCheck(op.aux2);
+    this.close();
+  }
+
+  private call(op: Op): void {
+    const a = op.args;
+    if (op.aux === this.mul64Helper) {
+      // Low 64 bits of a 64x64 product: one native multiply instead of a JS call.
+      this.pair(a[0], a[1]);
+      this.pair(a[2], a[3]);
+      this.emit(W.i64Mul);
+      this.splitInto(op.dst, op.dst2);
+      return;
+    }
+    const h = this.helpers[op.aux];
+    if (h.flags & (HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals)) this.writeBack();
+    for (const t of a) this.operand(t);
+    this.callSlot(CALL_TABLE_HELPERS + op.aux, helperParams(h), h.ret !== null);
+    if (h.ret !== null) {
+      if (op.dst) this.set(this.localOf(op.dst));
+      else this.emit(W.drop);
+    }
+    if (op.dst2) {
+      this.loadWord(this.at.retHi);
+      this.set(this.localOf(op.dst2));
+    }
+    if (h.flags & HelperFlags.WritesGlobals) this.reload();
+    if (h.flags & HelperFlags.MayRaise) this.exceptionCheck(op.aux2);
+  }
+
+  /** An indirect jump that lands on a member stays in the region: n = its length. */
+  private lookupMember(): void {
+    const pcSlot = this.pcSlot;
+    const pcLoLocal = this.globalLocal.get(pcSlot);
+    this.i32(0);
+    this.set(L_N);
+    for (const m of this.blocks) {
+      if (pcLoLocal !== undefined) this.get(pcLoLocal);
+      else this.loadWord(this.at.state + 4 * pcSlot);
+      this.i32(Number(BigInt.asIntN(32, m.pc)));
+      this.emit(W.i32Eq);
+      this.open(W.if, LABEL_IF);
+      this.i32(m.insnCount);
+      this.set(L_N);
+      this.close();
+    }
+    this.get(L_N);
+    const pcHiLocal = this.globalLocal.get(pcSlot + 1);
+    if (pcHiLocal !== undefined) this.get(pcHiLocal);
+    else this.loadWord(this.at.state + 4 * (pcSlot + 1));
+    this.i32(this.pcHi);
+    this.emit2(W.i32Eq, W.i32And); // n !== 0 (a non-zero count) && the high word matches
+    this.open(W.if, LABEL_IF);
+    this.enter(-1);
+    this.close();
   }
 
   /** Pushes the soft-TLB hit test for an access of `size` bytes at (al, ah); sets ti and to. */
-  function tlbHit(al: Temp, ah: Temp, size: number, tagLo: number, tagHi: number): void {
-    operand(al);
-    i32(12);
-    emit(W.i32ShrU);
-    i32(TLB_MASK);
-    emit(W.i32And);
-    i32(2);
-    emit(W.i32Shl);
-    set(L_TI);
-    get(L_TI);
-    memArg(W.i32Load, tagLo);
-    operand(al);
-    i32(-PAGE_SIZE);
-    emit2(W.i32And, W.i32Eq);
-    get(L_TI);
-    memArg(W.i32Load, tagHi);
-    operand(ah);
-    emit2(W.i32Eq, W.i32And);
+  private tlbHit(al: Temp, ah: Temp, size: number, tagLo: number, tagHi: number): void {
+    this.operand(al);
+    this.i32(12);
+    this.emit(W.i32ShrU);
+    this.i32(TLB_MASK);
+    this.emit(W.i32And);
+    this.i32(2);
+    this.emit(W.i32Shl);
+    this.set(L_TI);
+    this.get(L_TI);
+    this.memArg(W.i32Load, tagLo);
+    this.operand(al);
+    this.i32(-PAGE_SIZE);
+    this.emit2(W.i32And, W.i32Eq);
+    this.get(L_TI);
+    this.memArg(W.i32Load, tagHi);
+    this.operand(ah);
+    this.emit2(W.i32Eq, W.i32And);
     if (size > 1) {
-      operand(al);
-      i32(PAGE_SIZE - 1);
-      emit(W.i32And);
-      i32(PAGE_SIZE - size);
-      emit2(W.i32LeU, W.i32And);
+      this.operand(al);
+      this.i32(PAGE_SIZE - 1);
+      this.emit(W.i32And);
+      this.i32(PAGE_SIZE - size);
+      this.emit2(W.i32LeU, W.i32And);
     }
     // to = TO[ti] + page offset (computed even on a miss: harmless, and branch-free).
-    get(L_TI);
-    memArg(W.i32Load, at.ramOffset);
-    operand(al);
-    i32(PAGE_SIZE - 1);
-    emit2(W.i32And, W.i32Add);
-    set(L_TO);
+    this.get(L_TI);
+    this.memArg(W.i32Load, this.at.ramOffset);
+    this.operand(al);
+    this.i32(PAGE_SIZE - 1);
+    this.emit2(W.i32And, W.i32Add);
+    this.set(L_TO);
   }
 
-  // ---- Assemble the function around the member code ----
-  const code = w.view();
-  const f = new ByteWriter();
-  // Locals: the scratch i32s, the i64, then the registers' and temps' i32s.
-  f.byte(3);
-  f.byte2(L_X64, T_I32);
-  f.byte2(1, T_I64);
-  f.uleb(nextLocal - L_X64 - 1);
-  f.byte(T_I32);
-  const stateWord = (op: number, slot: number) => {
-    f.byte2(op, 0);
-    f.uleb(at.state + 4 * slot);
-  };
-  // Registers of a single block are loaded once on entry (a region's per member).
-  if (single) {
-    for (const [slot, local] of globalLocal) {
+  // ---- The module ----
+
+  /** The function around the members' code, in a module that imports memory and calls. */
+  module(): Uint8Array<ArrayBuffer> {
+    const at = this.at;
+    const code = this.w.view();
+    const f = new ByteWriter();
+    // Locals: the scratch i32s, the i64, then the registers' and temps' i32s.
+    f.byte(3);
+    f.byte2(L_X64, T_I32);
+    f.byte2(1, T_I64);
+    f.uleb(this.nextLocal - L_X64 - 1);
+    f.byte(T_I32);
+    const stateWord = (op: number, slot: number) => {
+      f.byte2(op, 0);
+      f.uleb(at.state + 4 * slot);
+    };
+    // <load registers> block X { loop { <members> } rc = Lookup } <store registers> rc
+    for (const slot of this.used) {
       f.byte2(W.i32Const, 0);
       stateWord(W.i32Load, slot);
       f.byte(W.localSet);
-      f.uleb(local);
+      f.uleb(this.globalLocal.get(slot)!);
     }
-  }
-  // block X { loop { <members> } rc = Lookup } <write back> rc
-  f.byte2(W.block, T_EMPTY);
-  f.byte2(W.loop, T_EMPTY);
-  f.array(code);
-  if (!single) f.array([W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.br, 1]);
-  f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
-  if (single) {
-    for (const slot of singleWritten) {
+    f.byte2(W.block, T_EMPTY);
+    f.byte2(W.loop, T_EMPTY);
+    f.array(code);
+    f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
+    for (const slot of this.written) {
       f.byte2(W.i32Const, 0);
       f.byte(W.localGet);
-      f.uleb(globalLocal.get(slot)!);
+      f.uleb(this.globalLocal.get(slot)!);
       stateWord(W.i32Store, slot);
     }
-  }
-  f.array([W.localGet, L_RC, W.end]);
+    f.array([W.localGet, L_RC, W.end]);
 
-  const mainType = typeIndex(0, true);
-  const funcIndex = 0; // the only function: the imports are a memory and a table
-  const m = new ByteWriter();
-  m.array(MODULE_HEADER);
-  m.array(section(SEC_TYPE, vec(typeBytes)));
-  m.array(section(SEC_IMPORT, vec(imports)));
-  m.array(section(SEC_FUNCTION, vec([uleb(mainType)])));
-  m.array(section(SEC_EXPORT, vec([[...utf8('run'), KIND_FUNC, ...uleb(funcIndex)]])));
-  const fnSize = uleb(f.length);
-  m.byte(SEC_CODE);
-  m.uleb(1 + fnSize.length + f.length);
-  m.byte(1); // one function body
-  m.array(fnSize);
-  m.array(f.view());
-  return { bytes: m.view().slice() };
+    const mainType = this.typeIndex(0, true);
+    const tableSize = CALL_TABLE_HELPERS + this.helpers.length;
+    const imports: number[][] = [
+      [...utf8('m'), ...utf8('mem'), KIND_MEMORY, 0x00, ...uleb(at.pages)],
+      [...utf8('m'), ...utf8('calls'), KIND_TABLE, T_FUNCREF, 0x00, ...uleb(tableSize)],
+    ];
+    const funcIndex = 0; // the only function: the imports are a memory and a table
+    const m = new ByteWriter();
+    m.array(MODULE_HEADER);
+    m.array(section(SEC_TYPE, vec(this.typeBytes)));
+    m.array(section(SEC_IMPORT, vec(imports)));
+    m.array(section(SEC_FUNCTION, vec([uleb(mainType)])));
+    m.array(section(SEC_EXPORT, vec([[...utf8('run'), KIND_FUNC, ...uleb(funcIndex)]])));
+    const fnSize = uleb(f.length);
+    m.byte(SEC_CODE);
+    m.uleb(1 + fnSize.length + f.length);
+    m.byte(1); // one function body
+    m.array(fnSize);
+    m.array(f.view());
+    return m.view().slice();
+  }
 }
 
 /**
