@@ -401,7 +401,6 @@ export class TcgEngine {
     let run: (() => number) | null = null;
     let wasmIndex = -1;
     let bytecode: BytecodeBlock | null = null;
-    const name = `tb_${pc.toString(16)}_${flags}`;
     if (this.mode === 'interp') {
       run = interpreterRunner(new PreparedBlock(b.ops.slice(), b.block.temps.length + b.block.globals.length + 1), cpu);
     } else {
@@ -416,7 +415,7 @@ export class TcgEngine {
         bytecode = encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
       }
       if (bytecode === null) {
-        const compiled = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], name, mmuIndex);
+        const compiled = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], `tb_${pc.toString(16)}_${flags}`, mmuIndex);
         run = compiled.run;
         wasmIndex = compiled.wasmIndex;
       } else if (this.mode === 'jit' || this.mode === 'jit-eager') {

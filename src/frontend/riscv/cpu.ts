@@ -47,6 +47,9 @@ const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MST
 /** Words after the state for tier-0 temporaries and constants (a block needs < 2000). */
 const INTERP_WORDS = 8192;
 
+/** Pages one page-table entry covers, by level (a table: `2 ** n` called Math.pow in every walk). */
+const PAGES_PER_ENTRY = [1, 2 ** 9, 2 ** 18, 2 ** 27, 2 ** 36];
+
 /** Page-table entry bits. */
 const PTE_V = 1, PTE_R = 2, PTE_W = 4, PTE_X = 8, PTE_U = 16, PTE_A = 64, PTE_D = 128;
 
@@ -319,7 +322,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     let table = this.satpRootPage * PAGE_SIZE;
     const out = this.scratch;
     for (let level = levels - 1; level >= 0; level--) {
-      const span = 2 ** (9 * level); // pages covered by one entry at this level
+      const span = PAGES_PER_ENTRY[level]; // pages covered by one entry at this level
       const pteAddr = table + (Math.floor(vpnAll / span) % 512) * 8;
       if (this.bus.ramOffset(pteAddr, 8) < 0 || !this.bus.load(pteAddr, 8, out)) {
         return this.accessFault(access, BigInt.asUintN(64, big(lo, hi)));
