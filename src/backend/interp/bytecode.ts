@@ -17,13 +17,19 @@ import { evalCond, evalCond64 } from '../../ir/fold.js';
 import { Cond, HelperFlags, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK, sar64, shl64, shr64 } from '../runtime.js';
 
-/** One encoded block: code, where its temporaries live, and its constants. */
+/**
+ * One encoded block: its constants and code, in a chunk shared with other blocks (a
+ * typed array per block cost ~1 us to allocate: backing stores of more than 64 bytes
+ * live outside V8's heap).
+ */
 export class BytecodeBlock {
   constructor(
-    readonly code: Int32Array,
-    /** Pairs (slot, value) to store into V before running. */
-    readonly constants: Int32Array,
-    /** The block's own start pc as (lo, hi) and length, for self-loops. */
+    readonly chunk: Int32Array,
+    /** Pairs (slot, value) at [constants, code) to store into V before running. */
+    readonly constants: number,
+    /** Where the code starts; branch targets are chunk positions. */
+    readonly code: number,
+    /** Guest instructions, charged again by self-loops. */
     readonly insnCount: number,
     readonly mmuIndex: number,
   ) {}
@@ -45,6 +51,7 @@ const enum B {
  * Scratch state of encodeBlock, reused from block to block (every translated block is
  * encoded: ~70,000 in a Linux boot). Code goes into a growable Int32Array: a plain array
  * of numbers made V8 deoptimize encodeBlock again and again on its changing elements.
+ * Label operands hold code positions relative to the block's code while it is encoded.
  */
 let code = new Int32Array(1024);
 let codeLength = 0;
@@ -52,11 +59,17 @@ let codeLength = 0;
 let tempSlot = new Int32Array(1024);
 let tempEpoch = new Int32Array(1024);
 let epoch = 0;
-const constSlots = new Map<number, number>();
+/** Pairs (slot, value) of the block's constants (a few: found by a linear search). */
 const constants: number[] = [];
-const labelAt = new Map<number, number>();
+/** Code position of each label id set so far (ids are small, per block). */
+const labelAt: number[] = [];
 /** Code positions holding a label id, patched to the label's position at the end. */
 const fixups: number[] = [];
+
+/** Finished blocks are copied into the current chunk; a full chunk is left to the blocks in it. */
+const CHUNK_WORDS = 1 << 18;
+let chunk = new Int32Array(CHUNK_WORDS);
+let chunkUsed = 0;
 
 /** Make room for `n` more words of code. */
 function room(n: number): void {
@@ -76,24 +89,20 @@ export function encodeBlock(
   /** Size of the interpreter's value array: a block needing more slots is not encoded. */
   capacity: number,
 ): BytecodeBlock | null {
+  // (Map.clear and TypedArray slice/from took most of this function's time.)
   codeLength = 0;
   epoch++;
-  constSlots.clear();
   constants.length = 0;
-  labelAt.clear();
+  labelAt.length = 0;
   fixups.length = 0;
   let next = stateWords;
   const slot = (t: Temp): number => {
     if (t.kind === TempKind.Global) return t.slot;
     if (t.kind === TempKind.Const) {
       const v = t.value as number;
-      let s = constSlots.get(v);
-      if (s === undefined) {
-        s = next++;
-        constSlots.set(v, s);
-        constants.push(s, v);
-      }
-      return s;
+      for (let i = 1; i < constants.length; i += 2) if (constants[i] === v) return constants[i - 1];
+      constants.push(next, v);
+      return next++;
     }
     const id = t.id;
     if (id >= tempSlot.length) {
@@ -177,7 +186,7 @@ export function encodeBlock(
         label(op.aux);
         break;
       case Opc.SetLabel:
-        labelAt.set(op.aux, codeLength);
+        labelAt[op.aux] = codeLength;
         break;
       case Opc.Add2: case Opc.Sub2:
         put(op.opc === Opc.Add2 ? B.Add2 : B.Sub2);
@@ -235,12 +244,25 @@ export function encodeBlock(
     }
   }
   room(2);
+  const end = codeLength;
   put(B.Exit);
   put(ExitCode.Lookup);
   if (next > capacity) return null;
-  const out = code.slice(0, codeLength);
-  for (const at of fixups) out[at] = labelAt.get(out[at])!;
-  return new BytecodeBlock(out, Int32Array.from(constants), self.insnCount, mmuIndex);
+  // Into the chunk: constants, then code, with label operands made chunk positions. A
+  // label never set is the end of the block (as in the compiled backends).
+  const words = constants.length + codeLength;
+  if (chunkUsed + words > chunk.length) {
+    chunk = new Int32Array(Math.max(CHUNK_WORDS, words));
+    chunkUsed = 0;
+  }
+  const out = chunk;
+  const k = chunkUsed;
+  for (let i = 0; i < constants.length; i++) out[k + i] = constants[i];
+  const start = k + constants.length;
+  for (let i = 0; i < codeLength; i++) out[start + i] = code[i];
+  for (const at of fixups) out[start + at] = start + (labelAt[code[at]] ?? end);
+  chunkUsed = start + codeLength;
+  return new BytecodeBlock(out, k, start, self.insnCount, mmuIndex);
 }
 
 
@@ -260,16 +282,16 @@ export class BytecodeInterpreter {
   run(block: BytecodeBlock): number {
     const V = this.V;
     const rt = this.rt;
-    const code = block.code;
-    const k = block.constants;
-    for (let i = 0; i < k.length; i += 2) V[k[i]] = k[i + 1];
+    const code = block.chunk;
+    const start = block.code;
+    for (let i = block.constants; i < start; i += 2) V[code[i]] = code[i + 1];
     const tlb = rt.tlbs[block.mmuIndex];
     const ram = rt.ram;
     const X = rt.exceptionPending;
     const R = rt.retHi;
     const budget = rt.budget;
     block.heat++;
-    let pc = 0;
+    let pc = start;
     for (;;) {
       switch (code[pc]) {
         case B.Mov: V[code[pc + 1]] = V[code[pc + 2]]; pc += 3; break;
@@ -415,7 +437,7 @@ export class BytecodeInterpreter {
           // Like the JS backend: loop back while the slice's budget lasts.
           if (budget[0] > block.insnCount && ++block.heat < block.hotAt) {
             budget[0] -= block.insnCount;
-            pc = 0;
+            pc = start;
             break;
           }
           return code[pc + 1];
