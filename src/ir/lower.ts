@@ -29,7 +29,9 @@ export interface LowerOptions {
 const globalHalves = new WeakMap<Temp, [Temp, Temp]>();
 
 export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
-  const pairs = new Map<Temp, [Temp, Temp]>();
+  // The halves of each non-global i64 temp, by temp id (unique within a builder; an
+  // array, not a Map: lowering runs for every translated block).
+  const pairs: ([Temp, Temp] | undefined)[] = [];
   const out: Op[] = [];
 
   const pair = (t: Temp): [Temp, Temp] => {
@@ -45,7 +47,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
       }
       return g;
     }
-    let p = pairs.get(t);
+    let p = pairs[t.id];
     if (p) return p;
     if (t.kind === TempKind.Const) {
       const v = t.value as bigint;
@@ -57,8 +59,13 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
         b.markMutable(p[1]);
       }
     }
-    pairs.set(t, p);
+    pairs[t.id] = p;
     return p;
+  };
+  /** The words of two i64 operands: (a.lo, a.hi, b.lo, b.hi). */
+  const quad = (x: Temp, y: Temp): Temp[] => {
+    const px = pair(x), py = pair(y);
+    return [px[0], px[1], py[0], py[1]];
   };
   const emit = (opc: Opc, dst: Temp | null, args: Temp[], aux = 0, aux2 = 0, dst2: Temp | null = null) => {
     out.push(new Op(opc, dst, args, aux, aux2, dst2));
@@ -99,7 +106,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
       case Opc.Mul:
         if (wide) {
           const [dl, dh] = pair(d);
-          emit(Opc.Call, dl, [...pair(a[0]), ...pair(a[1])], opts.mul64, op.aux2, dh);
+          emit(Opc.Call, dl, quad(a[0], a[1]), opts.mul64, op.aux2, dh);
           continue;
         }
         break;
@@ -117,7 +124,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
       case Opc.SetCond:
         if (a[0].type === Type.I64) {
           const r = wide ? pair(d)[0] : d!;
-          emit(Opc.SetCond2, r, [...pair(a[0]), ...pair(a[1])], op.aux);
+          emit(Opc.SetCond2, r, quad(a[0], a[1]), op.aux);
           if (wide) emit(Opc.Mov, pair(d)[1], [c32(0)]);
           continue;
         }
@@ -134,7 +141,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
         let cond: Cond = op.aux;
         if (c0.type === Type.I64) {
           const t = b.freshTemp(Type.I32);
-          emit(Opc.SetCond2, t, [...pair(c0), ...pair(c1)], cond);
+          emit(Opc.SetCond2, t, quad(c0, c1), cond);
           c0 = t;
           c1 = c32(0);
           cond = Cond.NE;
@@ -182,12 +189,13 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
       }
       case Opc.BrCond:
         if (a[0].type === Type.I64) {
-          emit(Opc.BrCond2, null, [...pair(a[0]), ...pair(a[1])], op.aux, op.aux2);
+          emit(Opc.BrCond2, null, quad(a[0], a[1]), op.aux, op.aux2);
           continue;
         }
         break;
       case Opc.Load: {
-        const addr = [...pair(a[0])]; // a copy: later passes may rewrite an op's args in place
+        const p = pair(a[0]);
+        const addr = [p[0], p[1]]; // a copy: later passes may rewrite an op's args in place
         const size = op.aux & MemOp.SizeMask;
         if (wide) {
           const [dl, dh] = pair(d);
@@ -207,7 +215,7 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
       case Opc.Store: {
         const addr = pair(a[1]);
         const v = a[0].type === Type.I64 ? pair(a[0]) : [a[0], c32(0)];
-        emit(Opc.Store, null, [...v, ...addr], op.aux, op.aux2);
+        emit(Opc.Store, null, [v[0], v[1], addr[0], addr[1]], op.aux, op.aux2);
         continue;
       }
       case Opc.Call: {
@@ -225,6 +233,6 @@ export function lowerI64(b: IrBuilder, opts: LowerOptions): void {
     out.push(op);
   }
   b.ops.length = 0;
-  b.ops.push(...out);
+  for (const op of out) b.ops.push(op);
   if (opts.simplify !== false) simplifyLowered(b, { mul64: opts.mul64 });
 }

@@ -12,11 +12,15 @@ export function optimize(b: IrBuilder): void {
   eliminateDeadCode(b);
 }
 
-/** Forward pass: substitute known constants and copies, fold ops on constants. */
+/**
+ * Forward pass: substitute known constants and copies, fold ops on constants. (Temps are
+ * looked up by id, unique within a builder, in arrays: Maps and Sets cost more in passes
+ * that run for every translated block.)
+ */
 export function propagate(b: IrBuilder): void {
-  const repl = new Map<Temp, Temp>();
+  const repl: (Temp | undefined)[] = [];
   const out: Op[] = [];
-  const sub = (t: Temp): Temp => repl.get(t) ?? t;
+  const sub = (t: Temp): Temp => repl[t.id] ?? t;
   const isConst = (t: Temp) => t.isConst;
   for (const op of b.ops) {
     for (let i = 0; i < op.args.length; i++) op.args[i] = sub(op.args[i]);
@@ -72,13 +76,13 @@ export function propagate(b: IrBuilder): void {
         break;
     }
     if (folded !== null) {
-      repl.set(d!, folded);
+      repl[d!.id] = folded;
       continue;
     }
     out.push(op);
   }
   b.ops.length = 0;
-  b.ops.push(...out);
+  for (const op of out) b.ops.push(op);
 }
 
 function hasSideEffects(b: IrBuilder, op: Op): boolean {
@@ -95,20 +99,18 @@ function hasSideEffects(b: IrBuilder, op: Op): boolean {
 
 /** Backward pass: drop ops whose single-assignment results are never used. */
 export function eliminateDeadCode(b: IrBuilder): void {
-  const used = new Set<Temp>();
+  const used: boolean[] = [];
+  const isLive = (t: Temp | null) => t !== null && (b.isMutable(t) || used[t.id] === true);
   const keep: Op[] = [];
   for (let i = b.ops.length - 1; i >= 0; i--) {
     const op = b.ops[i];
-    const dsts = [op.dst, op.dst2].filter((t): t is Temp => t !== null);
-    const live =
-      hasSideEffects(b, op) || dsts.length === 0 || dsts.some((t) => b.isMutable(t) || used.has(t));
+    const live = hasSideEffects(b, op) || (op.dst === null && op.dst2 === null) || isLive(op.dst) || isLive(op.dst2);
     if (!live) continue;
-    for (const a of op.args) used.add(a);
+    for (const a of op.args) used[a.id] = true;
     keep.push(op);
   }
-  keep.reverse();
   b.ops.length = 0;
-  b.ops.push(...keep);
+  for (let i = keep.length - 1; i >= 0; i--) b.ops.push(keep[i]);
 }
 
 export const isI64 = (t: Temp): boolean => t.type === Type.I64;
