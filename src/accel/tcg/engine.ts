@@ -275,7 +275,12 @@ export class TcgEngine {
       budget[0] -= tb.insnCount;
       this.blocksEntered++;
       let exit: number;
-      if (tb.wasmIndex < 0) exit = tb.run();
+      const code = tb.bytecode;
+      if (code !== null && code.heat < code.hotAt) {
+        // A tier-0 block, called here rather than through tb.run: the closure and its
+        // context were two more cache misses per block (most of this loop's time).
+        exit = this.tier0.run(code);
+      } else if (tb.wasmIndex < 0) exit = tb.run();
       else {
         // The dispatcher may have followed indirect jumps into other regions: the exit
         // code is the last one's.
