@@ -148,6 +148,16 @@ class RegionWriter {
   private readonly globalLocal = new Map<number, number>();
   /** Temps never live across members (or a self-loop), so members may share their locals. */
   private readonly tempLocal = new Map<number, number>();
+  /**
+   * Locals of temps whose last use has passed, free for the next temps. Temps live a few
+   * ops, so a member needs a handful of locals, not one per temp: Liftoff reconciles every
+   * local at each merge (and spills them), and TurboFan makes a loop phi for each.
+   */
+  private readonly freeLocals: number[] = [];
+  /** Every local ever given to a temp (all free again when a member starts). */
+  private readonly tempLocals: number[] = [];
+  /** The member's last op that reads or writes each temp, by id. */
+  private lastUse: number[] = [];
   private readonly types: string[] = [];
   private readonly typeBytes: number[][] = [];
   /** The pc's high word (that of every member: they share a page). */
@@ -239,8 +249,20 @@ class RegionWriter {
   private localOf(t: Temp): number {
     if (t.kind === TempKind.Global) return this.globalLocalOf(t.slot);
     let i = this.tempLocal.get(t.id);
-    if (i === undefined) this.tempLocal.set(t.id, (i = this.nextLocal++));
+    if (i === undefined) {
+      i = this.freeLocals.pop();
+      if (i === undefined) this.tempLocals.push((i = this.nextLocal++));
+      this.tempLocal.set(t.id, i);
+    }
     return i;
+  }
+  /** Free a temp's local after op `at` if that was its last use. */
+  private release(t: Temp, at: number): void {
+    if (t.kind !== TempKind.Temp || this.lastUse[t.id] !== at) return;
+    const i = this.tempLocal.get(t.id);
+    if (i === undefined) return;
+    this.tempLocal.delete(t.id);
+    this.freeLocals.push(i);
   }
   private operand(t: Temp): void {
     if (t.kind === TempKind.Const) this.i32(t.value as number);
@@ -382,7 +404,28 @@ class RegionWriter {
     const labelOrder: number[] = [];
     for (const op of block.ops) if (op.opc === Opc.SetLabel) labelOrder.push(op.aux);
     for (let i = labelOrder.length - 1; i >= 0; i--) this.open(W.block, labelOrder[i]);
-    for (const op of block.ops) this.op(op);
+    // Temps never live across members: all their locals are free again. Forward-only
+    // control flow makes a temp's first write to its last use (in op order) cover every
+    // path where it is live, so its local is free after that op.
+    this.tempLocal.clear();
+    this.freeLocals.length = 0;
+    for (let i = this.tempLocals.length - 1; i >= 0; i--) this.freeLocals.push(this.tempLocals[i]);
+    const lastUse: number[] = (this.lastUse = []);
+    const ops = block.ops;
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      for (const t of op.args) if (t.kind === TempKind.Temp) lastUse[t.id] = i;
+      if (op.dst && op.dst.kind === TempKind.Temp) lastUse[op.dst.id] = i;
+      if (op.dst2 && op.dst2.kind === TempKind.Temp) lastUse[op.dst2.id] = i;
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i];
+      this.op(op);
+      // Free the op's temps that die here (after it: its results were given their own).
+      for (const t of op.args) this.release(t, i);
+      if (op.dst) this.release(op.dst, i);
+      if (op.dst2) this.release(op.dst2, i);
+    }
     this.exit(ExitCode.Lookup);
     while (this.labels[this.labels.length - 1] >= 0) this.close(); // labels never set
   }
