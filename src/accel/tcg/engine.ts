@@ -351,7 +351,7 @@ export class TcgEngine {
     const s = this.cpu.state;
     const flags = this.cpu.tbFlags();
     const next = this.findBlock(s[PC], s[PC + 1], flags);
-    if (next !== null && flags === tb.flags && next.pc >> 12n === tb.pc >> 12n) {
+    if (next !== null && flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
       if (slot === 0) tb.next0 = next;
       else tb.next1 = next;
     }
