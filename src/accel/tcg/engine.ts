@@ -31,7 +31,7 @@ import { optimize } from '../../ir/optimize.js';
 import { printOps } from '../../ir/printer.js';
 import type { Op } from '../../ir/ir.js';
 import { RiscvCpu } from '../../frontend/riscv/cpu.js';
-import { FLAGS_LIMIT, PC, STATE_WORDS } from '../../frontend/riscv/state.js';
+import { FLAGS_LIMIT, PAIRED_WORDS, PC, STATE_WORDS } from '../../frontend/riscv/state.js';
 import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
 
@@ -491,7 +491,7 @@ export class TcgEngine {
     this.blocksCompiled++;
     if (this.backend === 'wasm' && this.wasmFailures === 0) {
       try {
-        const gen = generateWasmRegion(blocks, this.cpu, mmuIndex, PC, this.cpu.helperIds.mul64);
+        const gen = generateWasmRegion(blocks, this.cpu, mmuIndex, PC, this.cpu.helperIds.mul64, PAIRED_WORDS);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
         const run = instantiateWasm(gen, this.cpu);

@@ -25,7 +25,7 @@ import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK } from '../runtime.js
 import type { RegionBlock } from '../js/codegen.js';
 import {
   KIND_FUNC, KIND_MEMORY, KIND_TABLE, MODULE_HEADER, SEC_CODE, SEC_ELEMENT, SEC_EXPORT, SEC_FUNCTION, SEC_IMPORT,
-  SEC_TABLE, SEC_TYPE, ByteWriter, T_EMPTY, T_FUNCREF, T_I32, T_I64, W, funcType, section, uleb, utf8, vec,
+  SEC_TABLE, SEC_TYPE, ByteWriter, T_EMPTY, T_FUNCREF, T_I32, T_I64, W, funcType, section, sleb, uleb, utf8, vec,
 } from './encode.js';
 
 /** A generated module, ready to instantiate against the runtime it was generated for. */
@@ -102,9 +102,14 @@ export function generateWasmRegion(
   pcSlot = -1,
   /** The helper that lowering uses for 64-bit multiplication: inlined as i64.mul. */
   mul64Helper = -1,
+  /**
+   * State words [0, pairedWords) hold 64-bit registers as (lo, hi) pairs at even slots:
+   * each such register lives in one i64 local (see RegionWriter).
+   */
+  pairedWords = 0,
 ): GeneratedWasm {
   if (blocks.length > 1 && pcSlot < 0) throw new Error('generateWasmRegion: several blocks need the pc slot');
-  const writer = new RegionWriter(blocks, rt.helpers, layoutOf(rt, mmuIndex), pcSlot, mul64Helper);
+  const writer = new RegionWriter(blocks, rt.helpers, layoutOf(rt, mmuIndex), pcSlot, mul64Helper, pairedWords);
   if (blocks.length > 1) writer.memberDispatch();
   for (let i = 0; i < blocks.length; i++) writer.member(i);
   return { bytes: writer.module() };
@@ -137,6 +142,10 @@ const L_TI = 0, L_TO = 1, L_RC = 2, L_N = 3, L_X64 = 4;
  * pc's offset in the page, without touching memory. (The first version loaded and stored
  * each member's registers around it and found the member by comparing the pc with each
  * one's in turn: a boot makes ~190 M such transitions, one per ~9 guest instructions.)
+ *
+ * A 64-bit register (both halves of a paired state slot) is one i64 local: the lowered
+ * IR works on its halves, but the pair ops, 64-bit loads and stores, and entry and exit
+ * then take it whole instead of packing and unpacking two i32 locals each time.
  */
 class RegionWriter {
   private readonly w = new ByteWriter();
@@ -146,6 +155,8 @@ class RegionWriter {
   private readonly labels: number[] = [LABEL_X, LABEL_LOOP];
   private nextLocal = L_X64 + 1;
   private readonly globalLocal = new Map<number, number>();
+  /** The i64 local of each paired register, by the slot of its low word. */
+  private readonly pairLocal = new Map<number, number>();
   /** Temps never live across members (or a self-loop), so members may share their locals. */
   private readonly tempLocal = new Map<number, number>();
   /**
@@ -175,6 +186,7 @@ class RegionWriter {
     private readonly at: Layout,
     private readonly pcSlot: number,
     private readonly mul64Helper: number,
+    private readonly pairedWords: number,
   ) {
     this.single = blocks.length === 1;
     this.pcHi = Number(BigInt.asIntN(32, blocks[0].pc >> 32n));
@@ -189,7 +201,9 @@ class RegionWriter {
         for (const t of op.args) if (t.kind === TempKind.Global) used.add(t.slot);
       }
     }
-    for (const g of used) this.globalLocalOf(g);
+    // The i64 locals come right after L_X64 (see module()), then the i32 ones.
+    for (const g of used) if (g < pairedWords && !this.pairLocal.has(g & ~1)) this.pairLocal.set(g & ~1, this.nextLocal++);
+    for (const g of used) if (g >= pairedWords) this.globalLocalOf(g);
   }
 
   // ---- Encoding ----
@@ -242,12 +256,14 @@ class RegionWriter {
   // ---- Locals and operands ----
 
   private globalLocalOf(slot: number): number {
+    if (slot < this.pairedWords) throw new Error('generateWasmRegion: a paired register has no i32 local');
     let i = this.globalLocal.get(slot);
     if (i === undefined) this.globalLocal.set(slot, (i = this.nextLocal++));
     return i;
   }
   private localOf(t: Temp): number {
     if (t.kind === TempKind.Global) return this.globalLocalOf(t.slot);
+    if (t.kind !== TempKind.Temp) throw new Error('generateWasmRegion: a constant has no local');
     let i = this.tempLocal.get(t.id);
     if (i === undefined) {
       i = this.freeLocals.pop();
@@ -266,10 +282,43 @@ class RegionWriter {
   }
   private operand(t: Temp): void {
     if (t.kind === TempKind.Const) this.i32(t.value as number);
+    else if (t.kind === TempKind.Global) this.getWord(t.slot);
     else this.get(this.localOf(t));
+  }
+  /** Pop an i32 into temp or register word t. */
+  private setTemp(t: Temp): void {
+    if (t.kind === TempKind.Global) this.setWord(t.slot);
+    else this.set(this.localOf(t));
+  }
+  /** Push register word `slot`. */
+  private getWord(slot: number): void {
+    if (slot >= this.pairedWords) return this.get(this.globalLocalOf(slot));
+    this.get(this.pairLocal.get(slot & ~1)!);
+    if (slot & 1) this.emit2(W.i64Const, 32), this.emit(W.i64ShrU);
+    this.emit(W.i32WrapI64);
+  }
+  /** Pop an i32 into register word `slot` (one half of a paired register's local). */
+  private setWord(slot: number): void {
+    if (slot >= this.pairedWords) return this.set(this.globalLocalOf(slot));
+    const local = this.pairLocal.get(slot & ~1)!;
+    this.emit(W.i64ExtendI32U);
+    if (slot & 1) this.emit2(W.i64Const, 32), this.emit(W.i64Shl);
+    this.get(local);
+    this.emit(W.i64Const);
+    this.w.array(slot & 1 ? LOW_WORD_MASK : HIGH_WORD_MASK);
+    this.emit2(W.i64And, W.i64Or);
+    this.set(local);
+  }
+  /** The i64 local of the register whose halves are (lo, hi), if they are one's. */
+  private registerOf(lo: Temp | null, hi: Temp | null): number | undefined {
+    if (lo === null || hi === null || lo.kind !== TempKind.Global || hi.kind !== TempKind.Global) return undefined;
+    if (lo.slot >= this.pairedWords || lo.slot & 1 || hi.slot !== lo.slot + 1) return undefined;
+    return this.pairLocal.get(lo.slot);
   }
   /** Push the i64 (hi << 32) | lo of two i32 operands. */
   private pair(lo: Temp, hi: Temp): void {
+    const register = this.registerOf(lo, hi);
+    if (register !== undefined) return this.get(register);
     this.operand(hi);
     this.emit2(W.i64ExtendI32U, W.i64Const);
     this.emit2(32, W.i64Shl);
@@ -278,17 +327,19 @@ class RegionWriter {
   }
   /** Pop an i64 into (d, d2); either may be absent (a dead half). */
   private splitInto(d: Temp | null, d2: Temp | null): void {
+    const register = this.registerOf(d, d2);
+    if (register !== undefined) return this.set(register);
     this.set(L_X64);
     if (d) {
       this.get(L_X64);
       this.emit(W.i32WrapI64);
-      this.set(this.localOf(d));
+      this.setTemp(d);
     }
     if (d2) {
       this.get(L_X64);
       this.emit2(W.i64Const, 32);
       this.emit2(W.i64ShrU, W.i32WrapI64);
-      this.set(this.localOf(d2));
+      this.setTemp(d2);
     }
   }
 
@@ -315,18 +366,11 @@ class RegionWriter {
 
   /** Store the registers the region writes back to the state. */
   private writeBack(): void {
-    for (const g of this.written) {
-      this.i32(0);
-      this.get(this.globalLocalOf(g));
-      this.memArg(W.i32Store, this.at.state + 4 * g);
-    }
+    writeRegisters(this.w, this.written, this.at.state, this.pairedWords, this.pairLocal, this.globalLocal);
   }
   /** Load the registers the region uses from the state. */
   private reload(): void {
-    for (const g of this.used) {
-      this.loadWord(this.at.state + 4 * g);
-      this.set(this.globalLocalOf(g));
-    }
+    readRegisters(this.w, this.used, this.at.state, this.pairedWords, this.pairLocal, this.globalLocal);
   }
   private exit(code: number): void {
     this.i32(code);
@@ -381,7 +425,7 @@ class RegionWriter {
     const entries = (last - first) / 2 + 1; // members share a page: at most 2048
     const target = new Array<number>(entries).fill(0); // depth 0: LABEL_NO_MEMBER
     for (let i = 0; i < n; i++) target[(pcLo(this.blocks[i]) - first) / 2] = this.depth(LABEL_MEMBER - i);
-    this.get(this.globalLocalOf(this.pcSlot));
+    this.getWord(this.pcSlot);
     this.i32(first);
     this.emit(W.i32Sub);
     this.i32(1);
@@ -436,26 +480,26 @@ class RegionWriter {
     switch (op.opc) {
       case Opc.Mov:
         this.operand(a[0]);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.Add: case Opc.Sub: case Opc.Mul: case Opc.And: case Opc.Or: case Opc.Xor:
       case Opc.Shl: case Opc.Shr: case Opc.Sar:
         this.operand(a[0]);
         this.operand(a[1]);
         this.emit(I32_BINARY[op.opc]!);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.Neg:
         this.i32(0);
         this.operand(a[0]);
         this.emit(W.i32Sub);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.Not:
         this.operand(a[0]);
         this.i32(-1);
         this.emit(W.i32Xor);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.ExtS:
         this.operand(a[0]);
@@ -467,7 +511,7 @@ class RegionWriter {
           this.i32(32 - op.aux2);
           this.emit(W.i32ShrS);
         }
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.ExtU:
         this.operand(a[0]);
@@ -475,13 +519,13 @@ class RegionWriter {
           this.i32((1 << op.aux2) - 1);
           this.emit(W.i32And);
         }
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.SetCond:
         this.operand(a[0]);
         this.operand(a[1]);
         this.emit(I32_CMP[op.aux as Cond]);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.MovCond:
         this.operand(a[2]);
@@ -489,13 +533,13 @@ class RegionWriter {
         this.operand(a[0]);
         this.operand(a[1]);
         this.emit2(I32_CMP[op.aux as Cond], W.select);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.SetCond2:
         this.pair(a[0], a[1]);
         this.pair(a[2], a[3]);
         this.emit(I64_CMP[op.aux as Cond]);
-        this.set(this.localOf(d!));
+        this.setTemp(d!);
         break;
       case Opc.BrCond:
         this.operand(a[0]);
@@ -567,12 +611,18 @@ class RegionWriter {
     this.tlbHit(a[0], a[1], size, rmw ? this.at.writeLo : this.at.readLo, rmw ? this.at.writeHi : this.at.readHi);
     this.open(W.if, LABEL_IF);
     this.get(L_TO);
-    this.memArg(LOAD_OP[mop & 7], this.at.ram);
-    this.set(this.localOf(op.dst!));
-    if (size === 8) {
-      this.get(L_TO);
-      this.memArg(W.i32Load, this.at.ram + 4);
-      this.set(this.localOf(op.dst2!));
+    const register = size === 8 ? this.registerOf(op.dst, op.dst2) : undefined;
+    if (register !== undefined) {
+      this.memArg(W.i64Load, this.at.ram);
+      this.set(register);
+    } else {
+      this.memArg(LOAD_OP[mop & 7], this.at.ram);
+      this.setTemp(op.dst!);
+      if (size === 8) {
+        this.get(L_TO);
+        this.memArg(W.i32Load, this.at.ram + 4);
+        this.setTemp(op.dst2!);
+      }
     }
     this.emit(W.else);
     this.operand(a[0]);
@@ -580,11 +630,11 @@ class RegionWriter {
     this.i32(mop);
     this.i32(op.aux2);
     this.callSlot(CALL_LOAD_SLOW, 4, true);
-    this.set(this.localOf(op.dst!));
+    this.setTemp(op.dst!);
     this.exceptionCheck(op.aux2);
     if (size === 8) {
       this.loadWord(this.at.retHi);
-      this.set(this.localOf(op.dst2!));
+      this.setTemp(op.dst2!);
     }
     this.close();
   }
@@ -596,12 +646,18 @@ class RegionWriter {
     this.tlbHit(a[2], a[3], 1 << sizeLog, this.at.writeLo, this.at.writeHi);
     this.open(W.if, LABEL_IF);
     this.get(L_TO);
-    this.operand(a[0]);
-    this.memArg(STORE_OP[sizeLog], this.at.ram);
-    if (sizeLog === 3) {
-      this.get(L_TO);
-      this.operand(a[1]);
-      this.memArg(W.i32Store, this.at.ram + 4);
+    const register = sizeLog === 3 ? this.registerOf(a[0], a[1]) : undefined;
+    if (register !== undefined) {
+      this.get(register);
+      this.memArg(W.i64Store, this.at.ram);
+    } else {
+      this.operand(a[0]);
+      this.memArg(STORE_OP[sizeLog], this.at.ram);
+      if (sizeLog === 3) {
+        this.get(L_TO);
+        this.operand(a[1]);
+        this.memArg(W.i32Store, this.at.ram + 4);
+      }
     }
     this.emit(W.else);
     for (const t of a) this.operand(t);
@@ -627,12 +683,12 @@ class RegionWriter {
     for (const t of a) this.operand(t);
     this.callSlot(CALL_TABLE_HELPERS + op.aux, helperParams(h), h.ret !== null);
     if (h.ret !== null) {
-      if (op.dst) this.set(this.localOf(op.dst));
+      if (op.dst) this.setTemp(op.dst);
       else this.emit(W.drop);
     }
     if (op.dst2) {
       this.loadWord(this.at.retHi);
-      this.set(this.localOf(op.dst2));
+      this.setTemp(op.dst2);
     }
     if (h.flags & HelperFlags.WritesGlobals) this.reload();
     if (h.flags & HelperFlags.MayRaise) this.exceptionCheck(op.aux2);
@@ -641,12 +697,10 @@ class RegionWriter {
   /** An indirect jump that lands on a member stays in the region: n = its length. */
   private lookupMember(): void {
     const pcSlot = this.pcSlot;
-    const pcLoLocal = this.globalLocal.get(pcSlot);
     this.i32(0);
     this.set(L_N);
     for (const m of this.blocks) {
-      if (pcLoLocal !== undefined) this.get(pcLoLocal);
-      else this.loadWord(this.at.state + 4 * pcSlot);
+      this.getWord(pcSlot); // the pc is one of the region's registers (see the constructor)
       this.i32(Number(BigInt.asIntN(32, m.pc)));
       this.emit(W.i32Eq);
       this.open(W.if, LABEL_IF);
@@ -655,8 +709,7 @@ class RegionWriter {
       this.close();
     }
     this.get(L_N);
-    const pcHiLocal = this.globalLocal.get(pcSlot + 1);
-    if (pcHiLocal !== undefined) this.get(pcHiLocal);
+    if (pcSlot < this.pairedWords || this.globalLocal.has(pcSlot + 1)) this.getWord(pcSlot + 1);
     else this.loadWord(this.at.state + 4 * (pcSlot + 1));
     this.i32(this.pcHi);
     this.emit2(W.i32Eq, W.i32And); // n !== 0 (a non-zero count) && the high word matches
@@ -705,33 +758,22 @@ class RegionWriter {
     const at = this.at;
     const code = this.w.view();
     const f = new ByteWriter();
-    // Locals: the scratch i32s, the i64, then the registers' and temps' i32s.
+    // Locals: the scratch i32s; the scratch i64 and the paired registers' i64s; then the
+    // other registers' and the temps' i32s.
+    const i64s = 1 + this.pairLocal.size;
     f.byte(3);
     f.byte2(L_X64, T_I32);
-    f.byte2(1, T_I64);
-    f.uleb(this.nextLocal - L_X64 - 1);
+    f.uleb(i64s);
+    f.byte(T_I64);
+    f.uleb(this.nextLocal - L_X64 - i64s);
     f.byte(T_I32);
-    const stateWord = (op: number, slot: number) => {
-      f.byte2(op, 0);
-      f.uleb(at.state + 4 * slot);
-    };
     // <load registers> block X { loop { <members> } rc = Lookup } <store registers> rc
-    for (const slot of this.used) {
-      f.byte2(W.i32Const, 0);
-      stateWord(W.i32Load, slot);
-      f.byte(W.localSet);
-      f.uleb(this.globalLocal.get(slot)!);
-    }
+    readRegisters(f, this.used, at.state, this.pairedWords, this.pairLocal, this.globalLocal);
     f.byte2(W.block, T_EMPTY);
     f.byte2(W.loop, T_EMPTY);
     f.array(code);
     f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
-    for (const slot of this.written) {
-      f.byte2(W.i32Const, 0);
-      f.byte(W.localGet);
-      f.uleb(this.globalLocal.get(slot)!);
-      stateWord(W.i32Store, slot);
-    }
+    writeRegisters(f, this.written, at.state, this.pairedWords, this.pairLocal, this.globalLocal);
     f.array([W.localGet, L_RC, W.end]);
 
     const mainType = this.typeIndex(0, true);
@@ -754,6 +796,45 @@ class RegionWriter {
     m.array(fnSize);
     m.array(f.view());
     return m.view().slice();
+  }
+}
+
+/** i64.const immediates (signed LEB128) that keep one word of a register's i64. */
+const HIGH_WORD_MASK = sleb(-0x100000000);
+const LOW_WORD_MASK = sleb(0xffffffff);
+
+/**
+ * Load registers `slots` (state words) into their locals: a paired register whole, with
+ * one i64 load, if either of its words is among them.
+ */
+function readRegisters(
+  w: ByteWriter, slots: ReadonlySet<number>, state: number, pairedWords: number,
+  pairLocal: ReadonlyMap<number, number>, globalLocal: ReadonlyMap<number, number>,
+): void {
+  for (const slot of slots) {
+    const paired = slot < pairedWords;
+    if (paired && slot & 1 && slots.has(slot - 1)) continue; // loaded with its low word
+    w.byte2(W.i32Const, 0);
+    w.byte2(paired ? W.i64Load : W.i32Load, 0);
+    w.uleb(state + 4 * (paired ? slot & ~1 : slot));
+    w.byte(W.localSet);
+    w.uleb(paired ? pairLocal.get(slot & ~1)! : globalLocal.get(slot)!);
+  }
+}
+
+/** Store registers `slots` from their locals (a paired register whole; see readRegisters). */
+function writeRegisters(
+  w: ByteWriter, slots: ReadonlySet<number>, state: number, pairedWords: number,
+  pairLocal: ReadonlyMap<number, number>, globalLocal: ReadonlyMap<number, number>,
+): void {
+  for (const slot of slots) {
+    const paired = slot < pairedWords;
+    if (paired && slot & 1 && slots.has(slot - 1)) continue; // stored with its low word
+    w.byte2(W.i32Const, 0);
+    w.byte(W.localGet);
+    w.uleb(paired ? pairLocal.get(slot & ~1)! : globalLocal.get(slot)!);
+    w.byte2(paired ? W.i64Store : W.i32Store, 0);
+    w.uleb(state + 4 * (paired ? slot & ~1 : slot));
   }
 }
 

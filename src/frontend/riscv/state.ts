@@ -14,6 +14,8 @@ export const FRM = 130;
 export const LOAD_RES = 132;
 export const LOAD_VAL = 134;
 export const STATE_WORDS = 136;
+/** Words [0, PAIRED_WORDS) are 64-bit registers as (lo, hi) pairs: x, f and the pc. */
+export const PAIRED_WORDS = 130;
 
 export const xSlot = (r: number): number => X_BASE + 2 * r;
 export const fSlot = (r: number): number => F_BASE + 2 * r;
