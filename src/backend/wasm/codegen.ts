@@ -5,20 +5,22 @@
  * has gathered type feedback, and TurboFan code built on that feedback deoptimizes when
  * a path it never saw runs (a slow path, a rare exit). Measured on a Linux boot, the ~3 %
  * of guest instructions that ran in such not-yet-optimized region functions took more
- * time than the 94 % in TurboFan code (~220 ns per instruction, ~500 deopts). WebAssembly needs no feedback: V8 compiles a
- * module with its baseline compiler (Liftoff) at once, tiers hot functions up in the
- * background, and never deoptimizes.
+ * time than the 94 % in TurboFan code (~220 ns per instruction, ~500 deopts).
+ * WebAssembly needs no feedback: V8 compiles a module with its baseline compiler (Liftoff)
+ * on first call, tiers hot functions up in the background, and never deoptimizes.
  *
- * The generated function mirrors the JavaScript backend (backend/js/codegen.ts) op for op
- * and has the same exit codes, so the engine cannot tell them apart:
- *  - guest registers (globals) live in wasm locals, loaded from the state array and
- *    stored back as the JS backend does (per member in a multi-block region);
+ * The generated function implements the lowered ops as the JavaScript backend
+ * (backend/js/codegen.ts) does and has the same exit codes, so the engine cannot tell
+ * them apart:
+ *  - guest registers (globals) live in wasm locals for the whole call (a 64-bit register
+ *    in one i64 local): loaded from the state array on entry, stored back on exit and
+ *    around helpers that read or write them (see RegionWriter);
  *  - RAM, the state array, budget, exception flag, retHi and the soft TLB are views of
  *    one WebAssembly.Memory (memory/arena.ts), reached by loads at constant offsets;
  *  - pair ops (add2, shifts, 64-bit compares) use native i64 arithmetic;
- *  - slow paths and helpers are imported JavaScript functions.
+ *  - slow paths and helpers are JavaScript functions, called through a table.
  * Forward labels become nested `block`s opened at the top of a member (latest
- * outermost), exactly like the JS backend's labelled blocks.
+ * outermost), like the JS backend's labelled blocks.
  */
 import { Cond, HelperFlags, HelperInfo, MemOp, Op, Opc, Temp, TempKind, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, TLB_MASK } from '../runtime.js';
