@@ -720,12 +720,7 @@ class RegionWriter {
     this.close();
   }
 
-  /**
-   * Pushes the soft-TLB hit test for an access of `size` bytes at (al, ah); sets ti and to.
-   * As in QEMU, the low bits of a misaligned address are kept in the compare with the
-   * page-aligned tag, so it misses: the slow path handles misaligned and page-crossing
-   * accesses (rare in practice), and the hit test needs no page-crossing check.
-   */
+  /** Pushes the soft-TLB hit test for an access of `size` bytes at (al, ah); sets ti and to. */
   private tlbHit(al: Temp, ah: Temp, size: number, tagLo: number, tagHi: number): void {
     this.operand(al);
     this.i32(12);
@@ -738,12 +733,19 @@ class RegionWriter {
     this.get(L_TI);
     this.memArg(W.i32Load, tagLo);
     this.operand(al);
-    this.i32(-PAGE_SIZE | (size - 1));
+    this.i32(-PAGE_SIZE);
     this.emit2(W.i32And, W.i32Eq);
     this.get(L_TI);
     this.memArg(W.i32Load, tagHi);
     this.operand(ah);
     this.emit2(W.i32Eq, W.i32And);
+    if (size > 1) {
+      this.operand(al);
+      this.i32(PAGE_SIZE - 1);
+      this.emit(W.i32And);
+      this.i32(PAGE_SIZE - size);
+      this.emit2(W.i32LeU, W.i32And);
+    }
     // to = TO[ti] + page offset (computed even on a miss: harmless, and branch-free).
     this.get(L_TI);
     this.memArg(W.i32Load, this.at.ramOffset);
