@@ -128,6 +128,7 @@ function sameSlot(a: Temp | null, b: Temp): boolean {
   if (a === null) return false;
   return a === b || (a.kind === TempKind.Global && b.kind === TempKind.Global && a.slot === b.slot);
 }
+
 /** Pairs (slot, value) of the block's constants (a few: found by a linear search). */
 const constants: number[] = [];
 /** Code position of each label id set so far (ids are small, per block). */

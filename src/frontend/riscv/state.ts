@@ -23,7 +23,8 @@ export const fSlot = (r: number): number => F_BASE + 2 * r;
 /**
  * TB flags: every bit the translator reads. Bits 0-1 privilege level, bits 2-3
  * mstatus.FS, bits 4-5 the MMU index of data accesses (the privilege, or MPP under
- * MPRV; 2 for S-mode with mstatus.SUM). The TB cache key includes this word; it stays below FLAGS_LIMIT.
+ * MPRV; 2 for S-mode with mstatus.SUM). The TB cache key includes this word; it stays
+ * below FLAGS_LIMIT.
  */
 export const FLAGS_PRIV_MASK = 3;
 export const FLAGS_FS_SHIFT = 2;
