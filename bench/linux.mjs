@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHELL_PROMPT, ensureGuestImages } from '../tools/guest-images.mjs';
+import { cliNodeFlags } from '../tools/node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PROMPT = SHELL_PROMPT;
@@ -35,7 +36,8 @@ export function linuxEmulators(images, { qemu = true, qemuTs = true, ...opts } =
       console.log('qemu-system-riscv64 not installed: qemu-ts only');
     }
   }
-  if (qemuTs) list.push({ name: 'qemu-ts', short: 'qemu-ts', cmd: process.execPath, args: [join(root, 'bin/qemu-ts.js'), ...args] });
+  // Launched as `npm start` launches it (see tools/node-flags.mjs).
+  if (qemuTs) list.push({ name: 'qemu-ts', short: 'qemu-ts', cmd: process.execPath, args: [...cliNodeFlags(), join(root, 'bin/qemu-ts.js'), ...args] });
   return list;
 }
 

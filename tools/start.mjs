@@ -7,6 +7,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGuestImages } from './guest-images.mjs';
+import { cliNodeFlags } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const images = await ensureGuestImages({ arch: 'riscv64', log: (m) => process.stderr.write(m + '\n') });
@@ -14,6 +15,7 @@ const images = await ensureGuestImages({ arch: 'riscv64', log: (m) => process.st
 const disk = join(images.dir, 'disk-session.raw');
 if (!existsSync(disk)) copyFileSync(images.disk, disk);
 const args = [
+  ...cliNodeFlags(),
   join(root, 'bin/qemu-ts.js'),
   '-M', 'virt', '-m', '256M', '-nographic',
   '-kernel', images.kernel, '-initrd', images.initrd,
