@@ -86,7 +86,10 @@ export class TranslatedBlock {
     readonly pages: number[],
     /** The RAM offsets its code occupies: [start, end) pairs, one per page. */
     readonly ramRanges: number[],
-    /** Runs the block; replaced by compiled code when the block gets hot. */
+    /**
+     * Runs the block once it is compiled, or in the IR interpreter (mode 'interp'). A
+     * block with bytecode is run by the engine loop, which compiles it when it is hot.
+     */
     public run: () => number,
     /** Tier-0 form while the block is interpreted (null once compiled, or never encoded). */
     public bytecode: BytecodeBlock | null,
@@ -276,9 +279,11 @@ export class TcgEngine {
       this.blocksEntered++;
       let exit: number;
       const code = tb.bytecode;
-      if (code !== null && code.heat < code.hotAt) {
-        // A tier-0 block, called here rather than through tb.run: the closure and its
-        // context were two more cache misses per block (most of this loop's time).
+      if (code !== null && (code.heat < code.hotAt || !this.compileHot(tb))) {
+        // A tier-0 block (not hot, or not compilable), called here rather than through a
+        // runner closure per block: the closure and its context were two more cache
+        // misses per block (most of this loop's time). A block compiled just now falls
+        // through to its compiled code.
         exit = this.tier0.run(code);
       } else if (tb.wasmIndex < 0) exit = tb.run();
       else {
@@ -426,14 +431,11 @@ export class TcgEngine {
         run = compiled.run;
         wasmIndex = compiled.wasmIndex;
       } else if (this.mode === 'jit' || this.mode === 'jit-eager') {
-        // Interpret until hot, then compile (see compileHot; the runner is made below,
-        // once the block exists). Pages rewritten again and again (a JIT in the guest, a
-        // loader reusing them) stay interpreted: compiling their blocks would be thrown
-        // away each time.
+        // Interpret until hot, then compile (the engine loop calls compileHot). Pages
+        // rewritten again and again (a JIT in the guest, a loader reusing them) stay
+        // interpreted: compiling their blocks would be thrown away each time.
         const threshold = this.mode === 'jit' ? COMPILE_THRESHOLD : 2;
         bytecode.hotAt = (this.pageRewrites.get(firstPage) ?? 0) < PAGE_REWRITE_LIMIT ? threshold : NEVER;
-      } else {
-        run = tier0Runner(this.tier0, bytecode);
       }
     }
     // Register the block on every RAM page it covers, and write-protect those pages.
@@ -448,7 +450,6 @@ export class TcgEngine {
       }
     }
     const tb = new TranslatedBlock(lo, hi, pc, flags, key, result.insnCount, result.insnPcs, pages, ramRanges, run ?? notYet, bytecode);
-    if (run === null) tb.run = this.tieredRunner(tb, bytecode!);
     if (wasmIndex >= 0) {
       tb.wasmIndex = wasmIndex;
       this.wasmBlocks[wasmIndex] = tb;
@@ -457,15 +458,6 @@ export class TcgEngine {
     this.cache.set(key, tb);
     this.blocksTranslated++;
     return tb;
-  }
-
-  /** Runs a tier-0 block until it is hot, then compiles it (with its region) and runs that. */
-  private tieredRunner(tb: TranslatedBlock, code: BytecodeBlock): () => number {
-    const tier0 = this.tier0;
-    return () => {
-      if (code.heat >= code.hotAt && this.compileHot(tb)) return tb.run();
-      return tier0.run(code);
-    };
   }
 
   /** The valid blocks that run as compiled code (for tests and tools). */
@@ -635,13 +627,10 @@ export class TcgEngine {
   }
 }
 
+/** `run` of a block that runs as bytecode (the engine loop interprets it). */
 const notYet = (): number => {
-  throw new Error('TranslatedBlock.run called before it was set');
+  throw new Error('TranslatedBlock.run called on a block that is not compiled');
 };
-
-function tier0Runner(tier0: BytecodeInterpreter, code: BytecodeBlock): () => number {
-  return () => tier0.run(code);
-}
 
 function interpreterRunner(prepared: PreparedBlock, cpu: RiscvCpu): () => number {
   return () => interpretBlock(prepared, cpu);

@@ -159,7 +159,7 @@ class RegionWriter {
   private readonly globalLocal = new Map<number, number>();
   /** The i64 local of each paired register, by the slot of its low word. */
   private readonly pairLocal = new Map<number, number>();
-  /** Temps never live across members (or a self-loop), so members may share their locals. */
+  /** The current member's temps' locals, by temp id (temps never live across members). */
   private readonly tempLocal = new Map<number, number>();
   /**
    * Locals of temps whose last use has passed, free for the next temps. Temps live a few
@@ -368,11 +368,36 @@ class RegionWriter {
 
   /** Store the registers the region writes back to the state. */
   private writeBack(): void {
-    writeRegisters(this.w, this.written, this.at.state, this.pairedWords, this.pairLocal, this.globalLocal);
+    this.moveRegisters(this.w, this.written, true);
   }
   /** Load the registers the region uses from the state. */
   private reload(): void {
-    readRegisters(this.w, this.used, this.at.state, this.pairedWords, this.pairLocal, this.globalLocal);
+    this.moveRegisters(this.w, this.used, false);
+  }
+  /**
+   * Write code into `w` that stores registers `slots` (state words) from their locals to
+   * the state, or loads them: a paired register whole, with one i64 access, if either of
+   * its words is among them.
+   */
+  private moveRegisters(w: ByteWriter, slots: ReadonlySet<number>, store: boolean): void {
+    for (const slot of slots) {
+      const paired = slot < this.pairedWords;
+      if (paired && slot & 1 && slots.has(slot - 1)) continue; // moved with its low word
+      const local = paired ? this.pairLocal.get(slot & ~1)! : this.globalLocal.get(slot)!;
+      const offset = this.at.state + 4 * (paired ? slot & ~1 : slot);
+      w.byte2(W.i32Const, 0);
+      if (store) {
+        w.byte(W.localGet);
+        w.uleb(local);
+        w.byte2(paired ? W.i64Store : W.i32Store, 0);
+        w.uleb(offset);
+      } else {
+        w.byte2(paired ? W.i64Load : W.i32Load, 0);
+        w.uleb(offset);
+        w.byte(W.localSet);
+        w.uleb(local);
+      }
+    }
   }
   private exit(code: number): void {
     this.i32(code);
@@ -772,12 +797,12 @@ class RegionWriter {
     f.uleb(this.nextLocal - L_X64 - i64s);
     f.byte(T_I32);
     // <load registers> block X { loop { <members> } rc = Lookup } <store registers> rc
-    readRegisters(f, this.used, at.state, this.pairedWords, this.pairLocal, this.globalLocal);
+    this.moveRegisters(f, this.used, false);
     f.byte2(W.block, T_EMPTY);
     f.byte2(W.loop, T_EMPTY);
     f.array(code);
     f.array([W.end, W.i32Const, ExitCode.Lookup, W.localSet, L_RC, W.end]);
-    writeRegisters(f, this.written, at.state, this.pairedWords, this.pairLocal, this.globalLocal);
+    this.moveRegisters(f, this.written, true);
     f.array([W.localGet, L_RC, W.end]);
 
     const mainType = this.typeIndex(0, true);
@@ -806,41 +831,6 @@ class RegionWriter {
 /** i64.const immediates (signed LEB128) that keep one word of a register's i64. */
 const HIGH_WORD_MASK = sleb(-0x100000000);
 const LOW_WORD_MASK = sleb(0xffffffff);
-
-/**
- * Load registers `slots` (state words) into their locals: a paired register whole, with
- * one i64 load, if either of its words is among them.
- */
-function readRegisters(
-  w: ByteWriter, slots: ReadonlySet<number>, state: number, pairedWords: number,
-  pairLocal: ReadonlyMap<number, number>, globalLocal: ReadonlyMap<number, number>,
-): void {
-  for (const slot of slots) {
-    const paired = slot < pairedWords;
-    if (paired && slot & 1 && slots.has(slot - 1)) continue; // loaded with its low word
-    w.byte2(W.i32Const, 0);
-    w.byte2(paired ? W.i64Load : W.i32Load, 0);
-    w.uleb(state + 4 * (paired ? slot & ~1 : slot));
-    w.byte(W.localSet);
-    w.uleb(paired ? pairLocal.get(slot & ~1)! : globalLocal.get(slot)!);
-  }
-}
-
-/** Store registers `slots` from their locals (a paired register whole; see readRegisters). */
-function writeRegisters(
-  w: ByteWriter, slots: ReadonlySet<number>, state: number, pairedWords: number,
-  pairLocal: ReadonlyMap<number, number>, globalLocal: ReadonlyMap<number, number>,
-): void {
-  for (const slot of slots) {
-    const paired = slot < pairedWords;
-    if (paired && slot & 1 && slots.has(slot - 1)) continue; // stored with its low word
-    w.byte2(W.i32Const, 0);
-    w.byte(W.localGet);
-    w.uleb(paired ? pairLocal.get(slot & ~1)! : globalLocal.get(slot)!);
-    w.byte2(paired ? W.i64Store : W.i32Store, 0);
-    w.uleb(state + 4 * (paired ? slot & ~1 : slot));
-  }
-}
 
 /**
  * The JavaScript functions generated code calls (the slow paths, then every helper), in
