@@ -6,8 +6,10 @@
 
 void uart_putc(char c) {
   volatile uint8_t *uart = (volatile uint8_t *)UART0_BASE;
-  /* Bounded wait: an emulator whose LSR never reports THRE must not hang us. */
-  for (int i = 0; i < 1000000 && !(uart[UART_LSR] & UART_LSR_THRE); i++) {
+  /* Bounded wait: an emulator whose LSR never reports THRE must not hang us. The bound
+     is generous: QEMU keeps THRE clear while its stdout pipe is full, and on a loaded
+     machine 1,000,000 polls (a few ms) ran out and a character was lost on QEMU's side. */
+  for (int i = 0; i < 64000000 && !(uart[UART_LSR] & UART_LSR_THRE); i++) {
   }
   uart[UART_THR] = (uint8_t)c;
 }
