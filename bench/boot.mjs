@@ -2,17 +2,22 @@
 // Linux boot benchmark: wall time from process start to the busybox shell prompt for
 // Debian's stock riscv64 kernel + our initramfs, on qemu-ts (built-in SBI) and, when
 // installed, qemu-system-riscv64 (its bundled OpenSBI), alternately, N runs each;
-// prints medians and the ratio.  Usage: node bench/boot.mjs [--runs N] [--timeout S]
+// prints medians and the ratio. qemu-ts is started as users start it (bin/qemu-ts.js,
+// which relaunches node with its flags); --npm-start adds a row started as `npm start`
+// starts it (flags given, no relaunch).
+// Usage: node bench/boot.mjs [--runs N] [--timeout S] [--npm-start]
 import { bootToPrompt, guestImages, linuxEmulators, median, parseOptions, positiveInteger, positiveNumber } from './linux.mjs';
 
-const USAGE = 'usage: node bench/boot.mjs [--runs N] [--timeout S]';
-const { runs, timeout } = parseOptions(process.argv.slice(2), {
+const USAGE = 'usage: node bench/boot.mjs [--runs N] [--timeout S] [--npm-start]';
+const argv = process.argv.slice(2);
+const npmStartToo = argv.includes('--npm-start');
+const { runs, timeout } = parseOptions(argv.filter((a) => a !== '--npm-start'), {
   runs: { default: 3, parse: (v, a) => positiveInteger(v, a) },
   timeout: { default: 600, parse: (v, a) => positiveNumber(v, a) },
 }, USAGE);
 
 const images = await guestImages();
-const emulators = linuxEmulators(images);
+const emulators = linuxEmulators(images, { npmStartToo });
 
 const results = new Map(emulators.map((e) => [e.name, []]));
 for (let r = 0; r < runs; r++) {

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SHELL_PROMPT, ensureGuestImages } from '../tools/guest-images.mjs';
-import { cliNodeFlags } from '../tools/node-flags.mjs';
+import { cliNodeFlags } from '../bin/node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PROMPT = SHELL_PROMPT;
@@ -25,7 +25,7 @@ export function linuxArgs(images, { memory = '256M', append = 'console=ttyS0' } 
  * The emulators to compare: QEMU first when installed (its bundled OpenSBI),
  * then qemu-ts (built-in SBI). Each is { name, cmd, args }.
  */
-export function linuxEmulators(images, { qemu = true, qemuTs = true, ...opts } = {}) {
+export function linuxEmulators(images, { qemu = true, qemuTs = true, npmStartToo = false, ...opts } = {}) {
   const args = linuxArgs(images, opts);
   const list = [];
   if (qemu) {
@@ -36,8 +36,13 @@ export function linuxEmulators(images, { qemu = true, qemuTs = true, ...opts } =
       console.log('qemu-system-riscv64 not installed: qemu-ts only');
     }
   }
-  // Launched as `npm start` launches it (see tools/node-flags.mjs).
-  if (qemuTs) list.push({ name: 'qemu-ts', short: 'qemu-ts', cmd: process.execPath, args: [...cliNodeFlags(), join(root, 'bin/qemu-ts.js'), ...args] });
+  // Started as a user starts it (`npx qemu-ts`, `node bin/qemu-ts.js`): the launcher
+  // relaunches node with the flags of bin/node-flags.js, and that is part of the time.
+  if (qemuTs) list.push({ name: 'qemu-ts', short: 'qemu-ts', cmd: process.execPath, args: [join(root, 'bin/qemu-ts.js'), ...args] });
+  // As `npm start` starts it: node gets the flags at once, no relaunch.
+  if (qemuTs && npmStartToo) {
+    list.push({ name: 'qemu-ts (as npm start runs it)', short: 'qemu-ts-npm-start', cmd: process.execPath, args: [...cliNodeFlags(), join(root, 'bin/qemu-ts.js'), ...args] });
+  }
   return list;
 }
 

@@ -362,6 +362,7 @@ describe('launchers without a build', () => {
     try {
       mkdirSync(join(fake, 'bin'));
       writeFileSync(join(fake, 'package.json'), JSON.stringify({ type: 'module' }));
+      copyFileSync(join(ROOT, 'bin', 'node-flags.js'), join(fake, 'bin', 'node-flags.js'));
       for (const b of ['qemu-ts.js', 'qemu-ts-img.js']) {
         copyFileSync(join(ROOT, 'bin', b), join(fake, 'bin', b));
         const r = spawnSync(process.execPath, [join(fake, 'bin', b), '-version'], { encoding: 'utf8' });

@@ -6,7 +6,7 @@ import { buildCorpus, corpusTargets } from './riscv/build.mjs';
 import { runProgram } from './riscv/run-program.js';
 
 async function run(elf: string, backend: 'js' | 'wasm') {
-  const { regionMembers, blocksEntered, wasmFailures, ...result } = await runProgram(elf, 'jit-eager', backend);
+  const { regionMembers, blocksEntered, wasmFailures, blocksCompiled, slowAccesses, ...result } = await runProgram(elf, 'jit-eager', backend);
   return { result, wasmFailures };
 }
 

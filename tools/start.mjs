@@ -7,7 +7,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureGuestImages } from './guest-images.mjs';
-import { cliNodeFlags } from './node-flags.mjs';
+import { cliNodeFlags } from '../bin/node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const images = await ensureGuestImages({ arch: 'riscv64', log: (m) => process.stderr.write(m + '\n') });

@@ -38,6 +38,12 @@ function benchProgram(name, sources, options) {
 /** The workloads, in the order the suite runs and prints them. */
 export const WORKLOADS = [
   { name: 'intmix', what: 'LCG fill, CRC32, FNV-1a, sorting, binary search, some 64-bit mul/div' },
+  {
+    name: 'intmix-nocsr',
+    what: 'intmix started as the CPU comes out of reset: no CSR is ever written (translation flags from reset)',
+    source: 'intmix',
+    flags: ['-DCRT_NO_CSR', '-DWORKLOAD_NAME="intmix-nocsr"'],
+  },
   { name: 'memops', what: 'memcpy/memset/memmove of 64 B-256 KiB buffers, word and byte loops' },
   { name: 'branchy', what: 'bytecode VM (switch dispatch), tokenizer state machine, data-dependent branches' },
   { name: 'pointer', what: 'random-cycle pointer chasing over 16 MiB, physical (M-mode) and through Sv39 4 KiB pages (S-mode)' },
@@ -56,8 +62,9 @@ function extraFlagsOf(src) {
 /** Build target of one workload; with rounds given, the ELF name carries the count. */
 export function workloadTarget(name, { rounds } = {}) {
   if (!WORKLOAD_NAMES.includes(name)) throw new Error(`unknown workload ${name} (have: ${WORKLOAD_NAMES.join(', ')})`);
-  const src = join(here, `${name}.c`);
-  const extra = [...extraFlagsOf(src), ...(rounds === undefined ? [] : [`-DROUNDS=${rounds}`])];
+  const workload = WORKLOADS.find((w) => w.name === name);
+  const src = join(here, `${workload.source ?? name}.c`);
+  const extra = [...extraFlagsOf(src), ...(workload.flags ?? []), ...(rounds === undefined ? [] : [`-DROUNDS=${rounds}`])];
   const elfName = rounds === undefined ? name : `${name}-r${rounds}`;
   return benchProgram(elfName, [src], { extra });
 }

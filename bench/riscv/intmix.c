@@ -8,6 +8,11 @@
  * 2-3 s on QEMU 7.2 TCG. */
 #include "lib.h"
 
+/* The name it reports (intmix-nocsr is this program started without CSR writes). */
+#ifndef WORKLOAD_NAME
+#define WORKLOAD_NAME "intmix"
+#endif
+
 #ifndef ROUNDS
 #define ROUNDS 1200
 #endif
@@ -131,7 +136,7 @@ int main(void) {
     checksum = checksum * 31 + (uint64_t)found;
     checksum ^= muldiv_mix(checksum, 20000);
   }
-  print("intmix: rounds=");
+  print(WORKLOAD_NAME ": rounds=");
   print_udec(ROUNDS);
   print(" checksum=");
   print_hex(checksum);

@@ -36,5 +36,7 @@ export async function runProgram(elf: string, mode: ExecMode, backend?: Backend)
     regionMembers: machine.engine.regionMembers,
     blocksEntered: machine.engine.blocksEntered,
     wasmFailures: machine.engine.wasmFailures,
+    blocksCompiled: machine.engine.blocksCompiled,
+    slowAccesses: cpu.slowLoads + cpu.slowStores,
   };
 }

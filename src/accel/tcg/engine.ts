@@ -70,6 +70,14 @@ const REGIONS = { js: { warm: 64, maxInsns: 64 }, wasm: { warm: 32, maxInsns: 25
 const PAGE_REWRITE_LIMIT = 32;
 const NEVER = 0x7fffffff;
 
+/**
+ * Debug check (QEMU_TS_CHECK_FLAGS=1; the test suite sets it): at every block lookup,
+ * the CPU's cached translation flags, and the copy the WebAssembly dispatcher reads,
+ * must equal flags computed afresh from the CPU state. Stale flags select blocks
+ * translated for another mode, or an MMU index whose soft TLB is never filled.
+ */
+const CHECK_FLAGS = typeof process !== 'undefined' && process.env?.QEMU_TS_CHECK_FLAGS === '1';
+
 export class TranslatedBlock {
   /** Successor for chained exits 0 and 1 (validated on use). */
   next0: TranslatedBlock | null = null;
@@ -342,6 +350,16 @@ export class TcgEngine {
     return StopReason.Budget;
   }
 
+  private checkFlags(flags: number): void {
+    const cpu = this.cpu;
+    const fresh = cpu.computeTbFlags();
+    if (flags !== fresh || cpu.dispatchWords[0] !== fresh) {
+      throw new Error(
+        `stale translation flags at pc 0x${cpu.pc.toString(16)}: looked up with ${flags}, dispatcher has ${cpu.dispatchWords[0]}, state says ${fresh}`,
+      );
+    }
+  }
+
   /** Let the WebAssembly dispatcher follow a chained exit the engine has just followed. */
   private linkWasm(tb: TranslatedBlock, slot: number, next: TranslatedBlock): void {
     this.wasm!.link(tb.wasmIndex, slot, next.wasmIndex, next.flags, next.insnCount);
@@ -365,6 +383,7 @@ export class TcgEngine {
 
   /** Find or translate the block at pc; null if the fetch faulted (the trap is taken). */
   private findBlock(lo: number, hi: number, flags: number): TranslatedBlock | null {
+    if (CHECK_FLAGS) this.checkFlags(flags);
     const j = jumpCacheIndex(lo);
     const cached = this.jumpCache[j];
     if (cached !== null && cached.pcLo === lo && cached.pcHi === hi && cached.flags === flags && cached.valid) {

@@ -139,7 +139,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   private readonly fetchTlbPage = new Int32Array(4 * TLB_SIZE);
   private mstatusBits = MSTATUS_UXL_SXL;
   /** tbFlags() cached: read before every block, so it must not touch a bigint. */
-  private flagsCache = Priv.M;
+  private flagsCache = 0;
   /**
    * Words that compiled code's dispatcher reads (see the engine's WasmDispatch):
    * [0] the translation flags (flagsCache), [1] interruptCheckNeeded as 0/1.
@@ -179,6 +179,9 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
    * write tag too.
    */
   private walkWritable = false;
+  /** Calls of the load and store slow paths (soft-TLB misses, MMIO, page crossings). */
+  slowLoads = 0;
+  slowStores = 0;
   /** The exception raised by a helper or slow path, taken by the engine. */
   pendingCause = 0;
   pendingTval = 0n;
@@ -200,7 +203,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     this.budget = arena.int32(1);
     this.retHi = arena.int32(1);
     this.dispatchWords = arena.int32(2);
-    this.dispatchWords[0] = this.flagsCache;
+    this.updateFlags();
     const { table, ids } = createRiscvHelpers(this, this.retHi);
     this.helperTable = table;
     this.helperIds = ids;
@@ -259,11 +262,20 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     // Cached translations depend on MXR. SUM and MPRV/MPP select the MMU index instead.
     if (changed & MSTATUS_MXR) this.flushTlb();
   }
-  private updateFlags(): void {
-    this.flagsCache =
+  /**
+   * The translation flags of the current state, computed afresh: the one definition of
+   * what they encode. tbFlags() returns a cached copy, refreshed by updateFlags() at
+   * construction and whenever the privilege level or mstatus changes.
+   */
+  computeTbFlags(): number {
+    return (
       this.privLevel |
       (Number((this.mstatusBits & MSTATUS_FS) >> MSTATUS_FS_SHIFT) << FLAGS_FS_SHIFT) |
-      (this.dataMmuIndex() << FLAGS_MMU_SHIFT);
+      (this.dataMmuIndex() << FLAGS_MMU_SHIFT)
+    );
+  }
+  private updateFlags(): void {
+    this.flagsCache = this.computeTbFlags();
     this.dispatchWords[0] = this.flagsCache;
   }
 
@@ -428,8 +440,8 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return 0;
   }
 
-
   loadSlow(lo: number, hi: number, memop: number, _insnIndex: number): number {
+    this.slowLoads++;
     const size = 1 << (memop & 3);
     const access = memop & MEMOP_RMW ? Access.Store : Access.Load;
     const priv = this.dataPriv();
@@ -476,6 +488,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   }
 
   storeSlow(vlo: number, vhi: number, lo: number, hi: number, memop: number, _insnIndex: number): void {
+    this.slowStores++;
     const size = 1 << (memop & 3);
     const priv = this.dataPriv();
     if ((lo & (PAGE_SIZE - 1)) > PAGE_SIZE - size) {

@@ -4,6 +4,10 @@
  * entry from its reset ROM with a0 = hartid, a1 = DTB). QEMU 7.2 resets with
  * mstatus.FS = Off, so F/D instructions trap until FS is set here.
  *
+ * Built with -DCRT_NO_CSR, it touches no CSR at all (no trap vector, FS stays
+ * Off): the state a CPU is in straight out of reset, which the translation
+ * flags must describe as well as any state a CSR write produces.
+ *
  * Traps: mtvec points at trap_entry (direct mode). trap_vector_table is a
  * vectored-mode table whose entry i saves the frame and reports vec = i, so a
  * program can verify which vector an interrupt was delivered to. Both paths
@@ -22,13 +26,16 @@
   .section .text.init, "ax", @progbits
   .globl _start
 _start:
+#ifndef CRT_NO_CSR
   csrr t0, mhartid
   bnez t0, park
+#endif
   .option push
   .option norelax
   la gp, __global_pointer$
   .option pop
   la sp, __stack_top
+#ifndef CRT_NO_CSR
   la t0, trap_entry
   csrw mtvec, t0
   /* FS = Dirty (3 << 13): F/D usable; keeps FS stable regardless of how
@@ -36,6 +43,7 @@ _start:
   li t0, (3 << 13)
   csrs mstatus, t0
   csrwi fcsr, 0
+#endif
   /* zero .bss */
   la t0, __bss_start
   la t1, __bss_end
