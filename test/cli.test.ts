@@ -179,7 +179,12 @@ describe('main: one-line errors before the machine starts', () => {
     [['-kernel'], 'qemu-ts: -kernel: requires an argument'],
     [['-nographic=1'], 'qemu-ts: -nographic=1: invalid option'],
     [['--nographic=1'], 'qemu-ts: --nographic: takes no argument'],
-    [['-M', 'pc'], "qemu-ts: -M pc: unsupported machine type 'pc' (supported: virt; '-machine help' lists them)"],
+    [['-M', 'q35'], "qemu-ts: -M q35: unsupported machine type 'q35' (supported: virt, pc; '-machine help' lists them)"],
+    [['-M', 'pc', '-cpu', 'rv64'], "qemu-ts: -cpu rv64: unsupported CPU model 'rv64' (supported: qemu64, qemu32, max)"],
+    [['-M', 'pc', '-device', 'isa-debug-exit,iobase=zz'], "qemu-ts: -device isa-debug-exit,iobase=zz: property 'iobase=zz' is not valid for isa-debug-exit (iobase=N, iosize=N)"],
+    [['-device', 'isa-debug-exit'], "qemu-ts: -device isa-debug-exit: No 'ISA' bus found for device 'isa-debug-exit'"],
+    [['-display', 'gtk'], "qemu-ts: -display gtk: display 'gtk' is not available (qemu-ts has no graphical display; use -display none)"],
+    [['-debugcon', 'tcp:1234'], 'qemu-ts: -debugcon tcp:1234: unsupported character backend (supported: stdio, file:path, null, none)'],
     [['-machine', 'virt,aia=aplic'], "qemu-ts: -machine virt,aia=aplic: machine property 'aia' is not supported"],
     [['-kernel', 'missing.elf'], "qemu-ts: -kernel missing.elf: Could not open 'missing.elf': No such file or directory"],
     [['-bios', 'missing.bin'], "qemu-ts: -bios missing.bin: Could not open 'missing.bin': No such file or directory"],
@@ -333,7 +338,7 @@ describe.skipIf(!haveDist)('bin/qemu-ts.js (built)', () => {
   it.each([
     [['-foo'], 'qemu-ts: -foo: invalid option\n'],
     [['-kernel', 'missing.elf'], "qemu-ts: -kernel missing.elf: Could not open 'missing.elf': No such file or directory\n"],
-    [['-M', 'pc'], "qemu-ts: -M pc: unsupported machine type 'pc' (supported: virt; '-machine help' lists them)\n"],
+    [['-M', 'q35'], "qemu-ts: -M q35: unsupported machine type 'q35' (supported: virt, pc; '-machine help' lists them)\n"],
     [['-d', 'nope'], "qemu-ts: -d nope: unknown logging item 'nope' (valid items: in_asm, op, out_asm, int)\n"],
     [['-m', '0'], 'qemu-ts: -m 0: RAM size must be greater than zero\n'],
   ])('%j', (argv, stderr) => {

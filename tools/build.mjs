@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { generateDecoder } from './decodetree.mjs';
+import { generateX86Decoder } from './x86-decoder-gen.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const r = (p) => path.join(root, p);
@@ -17,6 +18,7 @@ generateDecoder({
   ],
   output: r('src/frontend/riscv/decode-generated.ts'),
 });
+generateX86Decoder({ input: r('src/frontend/x86/opcodes.table'), output: r('src/frontend/x86/decode-generated.ts') });
 
 if (!process.argv.includes('--gen-only')) {
   await build({

@@ -26,6 +26,7 @@ export const QEMU_TS_VERSION = '0.1.0';
 /** Boards the command line accepts (the board table itself lives in src/machine). */
 export const SUPPORTED_MACHINES: readonly { name: string; description: string }[] = [
   { name: 'virt', description: 'RISC-V VirtIO board' },
+  { name: 'pc', description: 'x86 PC (so far: RAM, COM1, isa-debug-exit, debugcon; Multiboot kernels)' },
 ];
 export const DEFAULT_MACHINE = 'virt';
 /** QEMU's default for riscv virt. */
@@ -39,10 +40,18 @@ export const LOG_ITEMS: Readonly<Record<string, { key: keyof LogOptions; help: s
   int: { key: 'int', help: 'show interrupts/exceptions in short format' },
 };
 
-export const SUPPORTED_CPUS: readonly { name: string; description: string }[] = [
-  { name: 'rv64', description: 'RV64GC (the default)' },
-  { name: 'max', description: 'alias of rv64 for now' },
-];
+/** CPU models per board; the first is the board's default. */
+export const SUPPORTED_CPUS: Readonly<Record<string, readonly { name: string; description: string }[]>> = {
+  virt: [
+    { name: 'rv64', description: 'RV64GC (the default)' },
+    { name: 'max', description: 'alias of rv64 for now' },
+  ],
+  pc: [
+    { name: 'qemu64', description: "QEMU's qemu64 feature set (the default)" },
+    { name: 'qemu32', description: "QEMU's qemu32 feature set" },
+    { name: 'max', description: 'everything qemu-ts implements' },
+  ],
+};
 
 /** Where the guest's serial console goes. */
 export type SerialBackend =
@@ -113,7 +122,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { names: ['device'], arg: 'virtio-blk-device,drive=id', help: "add a device ('-device help' for a list)" },
   { names: ['no-reboot'], help: 'exit instead of rebooting' },
   { names: ['nographic'], help: 'no display: serial console on stdio, multiplexed (Ctrl-A h for help)' },
+  { names: ['display'], arg: 'none', help: 'display backend: none (qemu-ts has no graphical display)' },
   { names: ['serial'], arg: 'dev', help: 'redirect the serial port to stdio, mon:stdio, null, none or file:path' },
+  { names: ['debugcon'], arg: 'dev', help: 'redirect the debug console (I/O port 0xe9, pc) to stdio, file:path or null' },
   { names: ['d'], arg: 'item1,...', help: "enable logging of specified items ('-d help' for a list)" },
   { names: ['D'], arg: 'logfile', help: 'output log to logfile (default stderr)' },
   { names: ['icount'], arg: 'shift=N', help: 'instruction-counted virtual time (not supported yet)' },
@@ -167,8 +178,8 @@ function logHelpText(): string {
   );
 }
 
-function cpuHelpText(): string {
-  return 'Available CPUs:\n' + SUPPORTED_CPUS.map((c) => `  ${c.name.padEnd(10)} ${c.description}`).join('\n') + '\n';
+function cpuHelpText(machine: string): string {
+  return 'Available CPUs:\n' + SUPPORTED_CPUS[machine]!.map((c) => `  ${c.name.padEnd(10)} ${c.description}`).join('\n') + '\n';
 }
 
 /** A single word for messages: the original spelling of the option (`-M`, `--machine`). */
@@ -231,6 +242,8 @@ interface ParsedFlags {
   reboot?: boolean;
   nographic?: boolean;
   serial: string[];
+  debugcon?: string;
+  display?: string;
   d?: string;
   D?: string;
   icount?: string;
@@ -281,10 +294,11 @@ function parseMachine(text: string, spelled: string): string {
   return name;
 }
 
-function parseCpu(text: string, spelled: string): CpuSpec {
+function parseCpu(text: string, spelled: string, machine: string): CpuSpec {
   const [model = '', ...rest] = text.split(',');
-  if (!SUPPORTED_CPUS.some((c) => c.name === model)) {
-    const list = SUPPORTED_CPUS.map((c) => c.name).join(', ');
+  const models = SUPPORTED_CPUS[machine]!;
+  if (!models.some((c) => c.name === model)) {
+    const list = models.map((c) => c.name).join(', ');
     throw new UserError(`${spelled} ${oneLine(text)}: unsupported CPU model '${oneLine(model)}' (supported: ${list})`);
   }
   const props: Record<string, string> = {};
@@ -356,26 +370,32 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   const sp = (name: string): string => spelled.get(name) ?? `-${name}`;
 
   if (flags.machine === 'help' || flags.machine === '?') return { action: 'print', text: machineHelpText() };
-  if (flags.cpu === 'help' || flags.cpu === '?') return { action: 'print', text: cpuHelpText() };
   if (flags.d === 'help' || flags.d === '?') return { action: 'print', text: logHelpText() };
 
-  const machine = flags.machine === undefined ? DEFAULT_MACHINE : parseMachine(flags.machine, sp('machine'));
-  const cpu = flags.cpu === undefined ? { model: 'rv64', props: {} } : parseCpu(flags.cpu, sp('cpu'));
+  // Without -M, the kernel picks the board: an x86 ELF or bzImage the pc, anything else virt.
+  const kernel = flags.kernel === undefined ? undefined : await readInputFile(sp('kernel'), flags.kernel);
+  const machine = flags.machine === undefined ? defaultMachineFor(kernel?.data) : parseMachine(flags.machine, sp('machine'));
+  if (flags.cpu === 'help' || flags.cpu === '?') return { action: 'print', text: cpuHelpText(machine) };
+  const cpu = flags.cpu === undefined ? { model: SUPPORTED_CPUS[machine]![0]!.name, props: {} } : parseCpu(flags.cpu, sp('cpu'), machine);
   const ramSize = flags.m === undefined ? DEFAULT_RAM_SIZE : parseRamSize(flags.m, sp('m'));
   const log = parseLogItems(flags.d ?? '', sp('d'));
   if (flags.icount !== undefined) {
     throw new UserError(`${sp('icount')} ${oneLine(flags.icount)}: not supported yet`);
+  }
+  if (flags.display !== undefined && flags.display !== 'none') {
+    throw new UserError(`${sp('display')} ${oneLine(flags.display)}: display '${oneLine(flags.display.split(',')[0]!)}' is not available (qemu-ts has no graphical display; use -display none)`);
   }
   const nographic = flags.nographic === true;
   const serial = parseSerial(flags.serial, nographic, sp('serial'));
   if (flags.D !== undefined && flags.D === '') throw new UserError(`${sp('D')}: empty file name`);
 
   if (flags.device.includes('help') || flags.device.includes('?')) return { action: 'print', text: deviceHelpText() };
+  const { debugExit, others: storageDevices } = takeDebugExit(flags.device, sp('device'), machine);
+  const debugcon = flags.debugcon === undefined ? undefined : parseCharBackend(flags.debugcon, sp('debugcon'));
   // No -bios means the built-in SBI firmware (QEMU would load OpenSBI here).
   let bios: MachineOptions['bios'] = 'default';
   if (flags.bios === 'none') bios = 'none';
   else if (flags.bios !== undefined && flags.bios !== 'default') bios = await readInputFile(sp('bios'), flags.bios);
-  const kernel = flags.kernel === undefined ? undefined : await readInputFile(sp('kernel'), flags.kernel);
   if (flags.append !== undefined && kernel === undefined) {
     throw new UserError(`${sp('append')} only allowed with -kernel option`);
   }
@@ -384,13 +404,19 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   }
   const initrd = flags.initrd === undefined ? undefined : await readInputFile(sp('initrd'), flags.initrd);
   const dtb = flags.dtb === undefined ? undefined : await readInputFile(sp('dtb'), flags.dtb);
-  const driveSpecs = resolveDrives(flags.drive, flags.device, sp('drive'), sp('device'), flags.snapshot === true);
+  const driveSpecs = resolveDrives(flags.drive, storageDevices, sp('drive'), sp('device'), flags.snapshot === true);
 
   // Everything is valid: now create output files.
   let logSink: (text: string) => void = io.stderr;
   if (flags.D !== undefined) {
     const fd = openOutputFile(sp('D'), flags.D);
     logSink = (text) => void fs.writeSync(fd, text);
+  }
+  let debugconOut: ((byte: number) => void) | undefined;
+  if (debugcon?.kind === 'stdio') debugconOut = (b) => io.writeSerial(Uint8Array.of(b));
+  else if (debugcon?.kind === 'file') {
+    const fd = openOutputFile(sp('debugcon'), debugcon.path);
+    debugconOut = (b) => void fs.writeSync(fd, Uint8Array.of(b));
   }
   let serialOut: (bytes: Uint8Array) => void;
   if (serial.kind === 'stdio') serialOut = io.writeSerial;
@@ -423,7 +449,9 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
     throw e;
   }
 
-  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives };
+  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives, cpu: cpu.model };
+  if (debugExit) options.debugExit = debugExit;
+  if (debugconOut) options.debugconOut = debugconOut;
   if (kernel) options.kernel = kernel;
   if (initrd) options.initrd = initrd;
   if (dtb) options.dtb = dtb;
@@ -453,7 +481,50 @@ function probedRawWarning(file: string): string {
 }
 
 function deviceHelpText(): string {
-  return 'Storage devices:\nname "virtio-blk-device", bus virtio-bus\n';
+  return 'Storage devices:\nname "virtio-blk-device", bus virtio-bus\n\nMisc devices:\nname "isa-debug-exit", bus ISA (pc)\n';
+}
+
+/** The board a kernel implies when -M is not given: x86 ELF files and bzImages run on pc. */
+function defaultMachineFor(kernel: Uint8Array | undefined): string {
+  if (!kernel || kernel.length < 0x210) return DEFAULT_MACHINE;
+  const v = new DataView(kernel.buffer, kernel.byteOffset, kernel.byteLength);
+  const elfX86 = v.getUint32(0, false) === 0x7f454c46 && [3, 62].includes(v.getUint16(18, true));
+  const bzImage = v.getUint32(0x202, true) === 0x53726448; // "HdrS"
+  return elfX86 || bzImage ? 'pc' : DEFAULT_MACHINE;
+}
+
+/** `-device isa-debug-exit[,iobase=N][,iosize=N]` (pc only); the other -device options stay. */
+function takeDebugExit(devices: readonly string[], spelled: string, machine: string) {
+  let debugExit: { iobase: number; iosize: number } | undefined;
+  const others: string[] = [];
+  for (const text of devices) {
+    const [name, ...props] = text.split(',');
+    if (name !== 'isa-debug-exit') {
+      others.push(text);
+      continue;
+    }
+    if (machine !== 'pc') throw new UserError(`${spelled} ${oneLine(text)}: No 'ISA' bus found for device 'isa-debug-exit'`);
+    const cfg = { iobase: 0x501, iosize: 2 };
+    for (const p of props) {
+      const [k, v] = p.split('=');
+      const n = v === undefined ? NaN : Number(v);
+      if ((k !== 'iobase' && k !== 'iosize') || !Number.isInteger(n) || n < 0 || n > 0xffff) {
+        throw new UserError(`${spelled} ${oneLine(text)}: property '${oneLine(p)}' is not valid for isa-debug-exit (iobase=N, iosize=N)`);
+      }
+      cfg[k] = n;
+    }
+    if (cfg.iosize < 1 || cfg.iobase + cfg.iosize > 0x10000) throw new UserError(`${spelled} ${oneLine(text)}: I/O range out of bounds`);
+    debugExit = cfg;
+  }
+  return { debugExit, others };
+}
+
+/** A character backend for -debugcon: stdio, file:path, null or none. */
+function parseCharBackend(v: string, spelled: string): { kind: 'stdio' } | { kind: 'file'; path: string } | { kind: 'null' } {
+  if (v === 'stdio') return { kind: 'stdio' };
+  if (v === 'null' || v === 'none') return { kind: 'null' };
+  if (v.startsWith('file:') && v.length > 5) return { kind: 'file', path: v.slice(5) };
+  throw new UserError(`${spelled} ${oneLine(v)}: unsupported character backend (supported: stdio, file:path, null, none)`);
 }
 
 /**

@@ -96,6 +96,17 @@ export class IrBuilder {
 
   // ---- moves and arithmetic ------------------------------------------------------------
 
+  /**
+   * The current value of `t` as a single-assignment temp: a copy when `t` is a global or
+   * mutable temp (which a later assign would change), else `t` itself.
+   */
+  snapshot(t: Temp): Temp {
+    if (!this.isMutable(t)) return t;
+    const d = this.newTemp(t.type);
+    this.emit(Opc.Mov, d, [t]);
+    return d;
+  }
+
   /** Write `value` into a global or mutable temp. */
   assign(dst: Temp, value: Temp): void {
     if (!this.isMutable(dst)) throw new Error(`assign to immutable temp t${dst.id}`);

@@ -49,6 +49,12 @@ export interface MachineOptions {
   deterministic?: boolean;
   /** What compiled code becomes: WebAssembly (the default where available) or JavaScript. */
   backend?: 'js' | 'wasm';
+  /** `-cpu` model name (the board's default when absent). */
+  cpu?: string;
+  /** pc: `-device isa-debug-exit,iobase=..,iosize=..`. */
+  debugExit?: { iobase: number; iosize: number };
+  /** pc: `-debugcon`: bytes written to I/O port 0xe9. */
+  debugconOut?: (byte: number) => void;
 }
 
 export interface ImageFile {

@@ -13,7 +13,7 @@
  *    RAM and entered in M-mode with a0 = hartid, a1 = device tree and a2 = the
  *    fw_dynamic info block in the mask ROM, as QEMU's reset vector leaves them.
  */
-import { TcgEngine, StopReason, ExecMode } from '../accel/tcg/engine.js';
+import { TcgEngine, ExecMode } from '../accel/tcg/engine.js';
 import { Clint } from '../devices/clint.js';
 import { GoldfishRtc } from '../devices/goldfish-rtc.js';
 import { Htif } from '../devices/htif.js';
@@ -34,7 +34,7 @@ import { loadImage } from './loader.js';
 import { MachineOptions, UserError } from './options.js';
 import { BuiltinSbi } from './riscv-sbi.js';
 import { buildVirtFdt } from './virt-fdt.js';
-import { yieldToHost } from './yield.js';
+import { runBoard } from './run-loop.js';
 import {
   VIRT_IRQ, VIRT_KERNEL_OFFSET, VIRT_MEMMAP, VIRT_PLIC_NUM_SOURCES,
 } from './virt-memmap.js';
@@ -376,7 +376,7 @@ export class RiscvVirtMachine {
       () => this.stop(0), // as QEMU exits on C-a x
     );
     try {
-      return await this.runLoop();
+      return await runBoard(this);
     } finally {
       detach?.();
       this.flushOutput();
@@ -385,40 +385,11 @@ export class RiscvVirtMachine {
     }
   }
 
-  private async runLoop(): Promise<number> {
-    const SLICE = 1_000_000;
-    let lastYield = performance.now();
-    for (;;) {
-      const reason = this.engine.run(SLICE);
-      this.clock.runDue();
-      if (this.exitStatus !== null) break;
-      if (reason === StopReason.Halted) {
-        this.flushOutput();
-        const next = this.clock.nextDeadlineNs;
-        if (this.options.deterministic && next !== Infinity && !this.ioPending()) {
-          // Idle in deterministic time: jump the clock to the next timer.
-          this.clock.skipTo(next);
-          this.clock.runDue();
-        } else {
-          // Idle in host time: sleep until the next timer, input or I/O (at most 10 ms).
-          const wait = next === Infinity ? 10 : Math.min(10, Math.max(0, (next - this.clock.nowNs()) / 1e6));
-          await new Promise((r) => setTimeout(r, wait));
-          this.clock.runDue();
-        }
-        lastYield = performance.now();
-        continue;
-      }
-      const now = performance.now();
-      if (now - lastYield > 20) {
-        this.flushOutput();
-        await yieldToHost();
-        lastYield = performance.now();
-      }
-    }
-    return this.exitStatus;
+  get deterministic(): boolean {
+    return this.options.deterministic === true;
   }
 
-  private ioPending(): boolean {
+  ioPending(): boolean {
     return this.disks.some((d) => d && d.pendingRequests() > 0);
   }
 }

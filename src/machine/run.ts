@@ -2,6 +2,7 @@
 import type { ExecMode } from '../accel/tcg/engine.js';
 import type { MachineOptions } from './options.js';
 import { RESET_REQUESTED, RiscvVirtMachine } from './riscv-virt.js';
+import { X86PcMachine } from './x86-pc.js';
 
 export interface RunStats {
   instructions: number;
@@ -17,7 +18,7 @@ export async function runMachine(
   const stats: RunStats = { instructions: 0, blocksTranslated: 0, blocksCompiled: 0 };
   try {
     for (;;) {
-      const machine = new RiscvVirtMachine(options, extra.mode);
+      const machine = options.machine === 'pc' ? new X86PcMachine(options, extra.mode) : new RiscvVirtMachine(options, extra.mode);
       const status = await machine.run();
       stats.instructions += machine.engine.instret;
       stats.blocksTranslated += machine.engine.blocksTranslated;

@@ -19,6 +19,8 @@
  *   jump-cache hits from one region to the next without coming back here; the engine
  *   mirrors its links and jump cache into memory for it.
  * - The IR interpreter (`mode: 'interp'`) is the reference the others are tested against.
+ * - The guest CPU is reached only through TcgTarget (target.ts): the engine runs any
+ *   architecture's blocks.
  */
 import { generateRegion, compileJs, RegionBlock } from '../../backend/js/codegen.js';
 import { generateWasmRegion, instantiateWasm } from '../../backend/wasm/codegen.js';
@@ -30,10 +32,8 @@ import { lowerI64 } from '../../ir/lower.js';
 import { optimize } from '../../ir/optimize.js';
 import { printOps } from '../../ir/printer.js';
 import type { Op } from '../../ir/ir.js';
-import { RiscvCpu } from '../../frontend/riscv/cpu.js';
-import { FLAGS_LIMIT, PAIRED_WORDS, PC, STATE_WORDS } from '../../frontend/riscv/state.js';
-import { disassemble } from '../../frontend/riscv/disas.js';
 import type { LogOptions } from '../../machine/options.js';
+import type { TcgTarget } from './target.js';
 
 /**
  * 'jit' (default): blocks start in the tier-0 bytecode interpreter and are compiled (to
@@ -186,11 +186,14 @@ export class TcgEngine {
   private readonly tier0: BytecodeInterpreter;
   private readonly log: LogOptions | undefined;
   private readonly logSink: (text: string) => void;
+  /** The state slot of the pc's low word (the target's layout). */
+  private readonly pcSlot: number;
 
   constructor(
-    private readonly cpu: RiscvCpu,
+    private readonly cpu: TcgTarget,
     options: EngineOptions = {},
   ) {
+    this.pcSlot = cpu.layout.pc;
     this.mode = options.mode ?? 'jit';
     this.backend = options.backend ?? (cpu.wasmMemory ? 'wasm' : 'js');
     if (this.backend === 'wasm' && !cpu.wasmMemory) throw new Error('the WebAssembly backend needs RAM in a WebAssembly memory');
@@ -205,7 +208,7 @@ export class TcgEngine {
       this.wasm = new WasmDispatch({
         memory: cpu.wasmMemory!,
         words: (n) => arena.int32(n),
-        pc: cpu.state.subarray(PC, PC + 2),
+        pc: cpu.state.subarray(this.pcSlot, this.pcSlot + 2),
         budget: cpu.budget,
         dispatchWords: cpu.dispatchWords,
         pageBits: JUMP_CACHE_PAGE_BITS,
@@ -269,6 +272,7 @@ export class TcgEngine {
     const cpu = this.cpu;
     const state = cpu.state;
     const budget = cpu.budget;
+    const pcSlot = this.pcSlot;
     if (this.halted) {
       if (!cpu.interruptPending()) return StopReason.Halted;
       this.halted = false;
@@ -277,8 +281,8 @@ export class TcgEngine {
     while (budget[0] > 0) {
       if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
       const flags = cpu.tbFlags();
-      const lo = state[PC];
-      const hi = state[PC + 1];
+      const lo = state[pcSlot];
+      const hi = state[pcSlot + 1];
       if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
         tb = this.findBlock(lo, hi, flags);
         if (tb === null) continue; // fetch fault taken: continue at the handler
@@ -330,7 +334,7 @@ export class TcgEngine {
             const slot: number = exit - ExitCode.RegionChainBase;
             next = links[slot];
             if (next === null || !next.valid) {
-              next = this.findBlock(state[PC], state[PC + 1], cpu.tbFlags());
+              next = this.findBlock(state[pcSlot], state[pcSlot + 1], cpu.tbFlags());
               if (next !== null && next.flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
                 links[slot] = next;
               }
@@ -373,7 +377,7 @@ export class TcgEngine {
   private lookupForChain(tb: TranslatedBlock, slot: 0 | 1): TranslatedBlock | null {
     const s = this.cpu.state;
     const flags = this.cpu.tbFlags();
-    const next = this.findBlock(s[PC], s[PC + 1], flags);
+    const next = this.findBlock(s[this.pcSlot], s[this.pcSlot + 1], flags);
     if (next !== null && flags === tb.flags && next.pcHi === tb.pcHi && next.pcLo >>> 12 === tb.pcLo >>> 12) {
       if (slot === 0) tb.next0 = next;
       else tb.next1 = next;
@@ -392,7 +396,7 @@ export class TcgEngine {
     const phys = this.cpu.fetchPhysicalAt(lo, hi); // -1 leaves the fetch fault pending
     let tb: TranslatedBlock | null = null;
     if (phys >= 0) {
-      const key = phys * FLAGS_LIMIT + flags;
+      const key = phys * this.cpu.layout.flagsLimit + flags;
       const hit = this.cache.get(key);
       if (hit && hit.pcLo === lo && hit.pcHi === hi) tb = hit;
       else tb = this.translate(BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0)), lo, hi, flags, key);
@@ -413,12 +417,7 @@ export class TcgEngine {
     if (result === null) return null;
     const b = result.builder;
     const log = this.log;
-    if (log?.inAsm) {
-      const lines = result.insnPcs.map(
-        (p, i) => `0x${p.toString(16).padStart(16, '0')}:  ${hexBits(result.insnBits[i])}  ${disassemble(result.insnBits[i], p)}`,
-      );
-      this.logSink(`----------------\nIN: \n${lines.join('\n')}\n\n`);
-    }
+    if (log?.inAsm) this.logSink(`----------------\nIN: \n${cpu.disassembleBlock(result)}\n\n`);
     optimize(b);
     if (log?.op) this.logSink(`OP after optimization:\n${printOps(b.ops, b.helpers)}\n`);
     // The block's bytes as RAM-offset ranges, one per page (it may run into the next page).
@@ -439,11 +438,11 @@ export class TcgEngine {
       // tier 0: simplifying their lowered IR costs more than it saves there (a Linux boot
       // is ~10 % faster without). Blocks compiled later are lowered again, with it (see
       // lowered()).
-      lowerI64(b, { mul64: cpu.helperIds.mul64, simplify: this.mode === 'compile' || this.mode === 'tier0' });
-      const mmuIndex = RiscvCpu.mmuIndexFromFlags(flags);
+      lowerI64(b, { mul64: cpu.mul64Helper, simplify: this.mode === 'compile' || this.mode === 'tier0' });
+      const mmuIndex = cpu.mmuIndexFromFlags(flags);
       const self = { pc, insnCount: result.insnCount };
       if (this.mode !== 'compile') {
-        bytecode = encodeBlock(b.ops, cpu.helpers, STATE_WORDS, self, mmuIndex, cpu.values.length);
+        bytecode = encodeBlock(b.ops, cpu.helpers, cpu.layout.stateWords, self, mmuIndex, cpu.values.length);
       }
       if (bytecode === null) {
         const compiled = this.compileRegion([{ ops: b.ops, pc, insnCount: result.insnCount, exceptionBase: 0 }], `tb_${pc.toString(16)}_${flags}`, mmuIndex);
@@ -490,7 +489,7 @@ export class TcgEngine {
     const r = this.cpu.translate(pc, flags);
     if (r === null) return null;
     optimize(r.builder);
-    lowerI64(r.builder, { mul64: this.cpu.helperIds.mul64 });
+    lowerI64(r.builder, { mul64: this.cpu.mul64Helper });
     return { ops: r.builder.ops, insnCount: r.insnCount };
   }
 
@@ -502,7 +501,8 @@ export class TcgEngine {
     this.blocksCompiled++;
     if (this.backend === 'wasm' && this.wasmFailures === 0) {
       try {
-        const gen = generateWasmRegion(blocks, this.cpu, mmuIndex, PC, this.cpu.helperIds.mul64, PAIRED_WORDS);
+        const { pc, pairedWords, pcAlignShift } = this.cpu.layout;
+        const gen = generateWasmRegion(blocks, this.cpu, mmuIndex, pc, this.cpu.mul64Helper, pairedWords, pcAlignShift);
         if (this.log?.outAsm) this.logSink(`OUT: [${name}] WebAssembly module, ${gen.bytes.length} bytes\n\n`);
         this.compiledBytes += gen.bytes.length;
         const run = instantiateWasm(gen, this.cpu);
@@ -516,7 +516,7 @@ export class TcgEngine {
         this.logSink(`qemu-ts: WebAssembly backend failed on ${name}, compiling to JavaScript from now on: ${(e as Error).message}\n`);
       }
     }
-    const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, PC);
+    const src = generateRegion(blocks, this.cpu.helpers, name, mmuIndex, this.pcSlot);
     if (this.log?.outAsm) this.logSink(`OUT: [${src.name}]\n${src.factory}\n\n`);
     this.compiledBytes += src.factory.length;
     return { run: compileJs(src, this.cpu), wasmIndex: -1 };
@@ -570,7 +570,7 @@ export class TcgEngine {
       return false;
     }
     const links = new Array<TranslatedBlock | null>(2 * members.length).fill(null);
-    const mmuIndex = RiscvCpu.mmuIndexFromFlags(hot.flags);
+    const mmuIndex = this.cpu.mmuIndexFromFlags(hot.flags);
     const name = members.length === 1 ? `tb_${hot.pc.toString(16)}_${hot.flags}` : `region_${hot.pc.toString(16)}_${hot.flags}_${members.length}`;
     const { run: fn, wasmIndex } = this.compileRegion(blocks, name, mmuIndex);
     if (wasmIndex >= 0) this.wasmBlocks[wasmIndex] = members[0];
@@ -651,11 +651,6 @@ const notYet = (): number => {
   throw new Error('TranslatedBlock.run called on a block that is not compiled');
 };
 
-function interpreterRunner(prepared: PreparedBlock, cpu: RiscvCpu): () => number {
+function interpreterRunner(prepared: PreparedBlock, cpu: TcgTarget): () => number {
   return () => interpretBlock(prepared, cpu);
-}
-
-/** Instruction bits as QEMU's in_asm prints them: 8 hex digits, or 4 for compressed. */
-function hexBits(bits: number): string {
-  return (bits & 3) === 3 ? (bits >>> 0).toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0') + '    ';
 }

@@ -109,9 +109,11 @@ export function generateWasmRegion(
    * each such register lives in one i64 local (see RegionWriter).
    */
   pairedWords = 0,
+  /** log2 of the guest's instruction alignment (RISC-V 1, x86 0): the member dispatch's granule. */
+  pcAlignShift = 1,
 ): GeneratedWasm {
   if (blocks.length > 1 && pcSlot < 0) throw new Error('generateWasmRegion: several blocks need the pc slot');
-  const writer = new RegionWriter(blocks, rt.helpers, layoutOf(rt, mmuIndex), pcSlot, mul64Helper, pairedWords);
+  const writer = new RegionWriter(blocks, rt.helpers, layoutOf(rt, mmuIndex), pcSlot, mul64Helper, pairedWords, pcAlignShift);
   if (blocks.length > 1) writer.memberDispatch();
   for (let i = 0; i < blocks.length; i++) writer.member(i);
   return { bytes: writer.module() };
@@ -189,6 +191,7 @@ class RegionWriter {
     private readonly pcSlot: number,
     private readonly mul64Helper: number,
     private readonly pairedWords: number,
+    private readonly pcAlignShift: number,
   ) {
     this.single = blocks.length === 1;
     this.pcHi = Number(BigInt.asIntN(32, blocks[0].pc >> 32n));
@@ -434,8 +437,9 @@ class RegionWriter {
   }
 
   /**
-   * The head of a region's loop: a `br_table` on the pc's halfword offset from the first
-   * member, to the code of the member there (or out, for a pc that is no member's).
+   * The head of a region's loop: a `br_table` on the pc's offset from the first member in
+   * instruction granules (halfwords on RISC-V, bytes on x86), to the code of the member
+   * there (or out, for a pc that is no member's).
    * Member i's code follows the end of block LABEL_MEMBER - i, so the blocks are opened
    * here, the last member's outermost.
    */
@@ -449,14 +453,17 @@ class RegionWriter {
     }
     for (let i = n - 1; i >= 0; i--) this.open(W.block, LABEL_MEMBER - i);
     this.open(W.block, LABEL_NO_MEMBER);
-    const entries = (last - first) / 2 + 1; // members share a page: at most 2048
+    const shift = this.pcAlignShift;
+    const entries = ((last - first) >> shift) + 1; // members share a page: at most 4096
     const target = new Array<number>(entries).fill(0); // depth 0: LABEL_NO_MEMBER
-    for (let i = 0; i < n; i++) target[(pcLo(this.blocks[i]) - first) / 2] = this.depth(LABEL_MEMBER - i);
+    for (let i = 0; i < n; i++) target[(pcLo(this.blocks[i]) - first) >> shift] = this.depth(LABEL_MEMBER - i);
     this.getWord(this.pcSlot);
     this.i32(first);
     this.emit(W.i32Sub);
-    this.i32(1);
-    this.emit(W.i32ShrU);
+    if (shift) {
+      this.i32(shift);
+      this.emit(W.i32ShrU);
+    }
     this.emit(W.brTable);
     this.w.uleb(entries);
     for (const t of target) this.w.uleb(t);

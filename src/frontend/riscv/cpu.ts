@@ -14,9 +14,12 @@ import type { AddressSpace } from '../../memory/address-space.js';
 import { fpu } from '../../fpu/softfloat.js';
 import { createRiscvHelpers, HelperIds, SystemHelperHost } from './helpers.js';
 import {
-  Cause, F_BASE, FLAGS_FS_SHIFT, FLAGS_MMU_MASK, FLAGS_MMU_SHIFT, FRM, FsState, LOAD_RES, LOAD_VAL, PC, Priv, STATE_WORDS, X_BASE,
+  Cause, F_BASE, FLAGS_FS_SHIFT, FLAGS_LIMIT, FLAGS_MMU_MASK, FLAGS_MMU_SHIFT, FRM, FsState, LOAD_RES, LOAD_VAL, PAIRED_WORDS, PC, Priv,
+  STATE_WORDS, X_BASE,
 } from './state.js';
-import { RiscvGlobals, RiscvTranslatorImpl, TranslationResult, InsnFetcher } from './translate.js';
+import { RiscvGlobals, RiscvTranslatorImpl, RiscvTranslationResult, InsnFetcher } from './translate.js';
+import type { StateLayout, TcgTarget } from '../../accel/tcg/target.js';
+import { disassemble } from './disas.js';
 
 const ABI = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
   'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
@@ -111,7 +114,10 @@ export interface CpuHooks {
   logTrap?(text: string): void;
 }
 
-export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
+const LAYOUT: StateLayout = { pc: PC, pairedWords: PAIRED_WORDS, stateWords: STATE_WORDS, flagsLimit: FLAGS_LIMIT, pcAlignShift: 1 };
+
+export class RiscvCpu implements TcgTarget, SystemHelperHost, InsnFetcher {
+  readonly layout = LAYOUT;
   /**
    * The state words, followed by room for the tier-0 interpreter's temporaries: its
    * value array (`values`) and `state` share memory, so globals are state slots.
@@ -127,6 +133,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   readonly wasmMemory: WebAssembly.Memory | null;
   readonly helperTable: HelperTable;
   readonly helperIds: HelperIds;
+  readonly mul64Helper: number;
   readonly helpers: Runtime['helpers'];
   readonly globals: RiscvGlobals;
   private readonly translator: RiscvTranslatorImpl;
@@ -207,6 +214,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     const { table, ids } = createRiscvHelpers(this, this.retHi);
     this.helperTable = table;
     this.helperIds = ids;
+    this.mul64Helper = ids.mul64;
     this.helpers = table.list;
     let id = 0;
     const g = (type: Type, slot: number, name: string) => new Temp(id++, type, TempKind.Global, 0, slot, name);
@@ -280,7 +288,7 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   }
 
   /** MMU index of the current translation flags (the TLB generated code inlines). */
-  static mmuIndexFromFlags(flags: number): number {
+  mmuIndexFromFlags(flags: number): number {
     return (flags & FLAGS_MMU_MASK) >> FLAGS_MMU_SHIFT;
   }
 
@@ -289,8 +297,14 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
     return this.flagsCache;
   }
 
-  translate(pc: bigint, flags: number): TranslationResult | null {
+  translate(pc: bigint, flags: number): RiscvTranslationResult | null {
     return this.translator.translate(this, pc, flags);
+  }
+
+  disassembleBlock(result: RiscvTranslationResult): string {
+    return result.insnPcs
+      .map((p, i) => `0x${p.toString(16).padStart(16, '0')}:  ${hexBits(result.insnBits[i])}  ${disassemble(result.insnBits[i], p)}`)
+      .join('\n');
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -902,4 +916,9 @@ export class RiscvCpu implements Runtime, SystemHelperHost, InsnFetcher {
   get fsState(): FsState {
     return Number((this.mstatus & MSTATUS_FS) >> MSTATUS_FS_SHIFT) as FsState;
   }
+}
+
+/** Instruction bits as QEMU's in_asm prints them: 8 hex digits, or 4 for compressed. */
+function hexBits(bits: number): string {
+  return (bits & 3) === 3 ? (bits >>> 0).toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0') + '    ';
 }

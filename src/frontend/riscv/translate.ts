@@ -12,6 +12,7 @@ import {
   ArgS, ArgSfenceVma, ArgShift, ArgU, RiscvTranslator, decode16, decode32,
 } from './decode-generated.js';
 import type { HelperIds } from './helpers.js';
+import type { TranslationResult } from '../../accel/tcg/target.js';
 import { Cause, FLAGS_FS_MASK, FLAGS_FS_SHIFT, FLAGS_PRIV_MASK, FsState, Priv } from './state.js';
 
 /** Upper bound on guest instructions per block. */
@@ -32,16 +33,9 @@ export interface InsnFetcher {
   fetch16(vaddr: bigint): number;
 }
 
-export interface TranslationResult {
-  builder: IrBuilder;
-  /** Guest pc of each instruction, by index. */
-  insnPcs: bigint[];
+export interface RiscvTranslationResult extends TranslationResult {
   /** Encoded instruction bits, by index (for -d in_asm). */
   insnBits: number[];
-  /** Number of instructions in the block. */
-  insnCount: number;
-  /** Bytes covered from the start pc (the end may lie on the next page). */
-  byteLength: number;
 }
 
 type Alu = (a: Temp, b: Temp) => Temp;
@@ -66,7 +60,7 @@ export class RiscvTranslatorImpl implements RiscvTranslator {
   // ---- block driver ---------------------------------------------------------------------
 
   /** Translate the block starting at `pc`. Returns null if the very first fetch faults. */
-  translate(fetcher: InsnFetcher, pc: bigint, flags: number): TranslationResult | null {
+  translate(fetcher: InsnFetcher, pc: bigint, flags: number): RiscvTranslationResult | null {
     this.b = new IrBuilder(this.g.all, this.helpers);
     this.flags = flags;
     this.fs = (flags & FLAGS_FS_MASK) >> FLAGS_FS_SHIFT;
