@@ -126,6 +126,7 @@ export class X86PcMachine {
       acknowledgeInterrupt: () => -1,
       shutdown: (reason) => this.shutdown(reason),
       tsc: () => BigInt(Math.floor(clock.nowNs())),
+      overlapsCode: (page, offset, length) => engine!.overlapsCode(page, offset, length),
       logTrap: options.log.int ? (t) => options.logSink(t + '\n') : undefined,
     }));
     engine = this.engine = new TcgEngine(cpu, { mode, backend: options.backend, log: options.log, logSink: options.logSink });

@@ -602,17 +602,21 @@ export class TcgEngine {
   invalidateRange(ramPage: number, offset: number, length: number): boolean {
     const list = this.pageBlocks.get(ramPage);
     if (!list) return false;
-    const base = ramPage * PAGE_SIZE;
-    const start = base + offset, end = start + length;
-    let hit = false;
-    for (const tb of list) {
-      const r = tb.ramRanges;
-      for (let i = 0; i < r.length; i += 2) if (r[i] < end && start < r[i + 1]) hit = true;
-      if (hit) break;
-    }
-    if (!hit) return true;
+    if (!this.overlapsCode(ramPage, offset, length)) return true;
     // Regions span the page's blocks, and the page's code is being rewritten: drop them all.
     this.invalidatePage(ramPage);
+    return false;
+  }
+
+  /** Whether bytes [offset, offset + length) of a RAM page hold translated code. */
+  overlapsCode(ramPage: number, offset: number, length: number): boolean {
+    const list = this.pageBlocks.get(ramPage);
+    if (!list) return false;
+    const start = ramPage * PAGE_SIZE + offset, end = start + length;
+    for (const tb of list) {
+      const r = tb.ramRanges;
+      for (let i = 0; i < r.length; i += 2) if (r[i] < end && start < r[i + 1]) return true;
+    }
     return false;
   }
 

@@ -20,7 +20,7 @@ import { CC_OP_EFLAGS, computeFlags } from './flags.js';
 import { CpuModel, cpuid, modelFeatures } from './cpuid.js';
 import {
   AC, ARITH_FLAGS, CC_DST, CC_OP, CC_SRC, CC_SRC2, DF, DF_BIT, EFLAGS, FLAGS_LIMIT, FLAG_ADDSEG, FLAG_CS32, FLAG_CS64,
-  FLAG_EM, FLAG_INHIBIT_IRQ, FLAG_LMA, FLAG_MMU_MASK, FLAG_MMU_SHIFT, FLAG_OSFXSR, FLAG_PE, FLAG_SS32, FLAG_TF,
+  FLAG_EM, FLAG_INHIBIT_IRQ, FLAG_ONE_INSN, FLAG_LMA, FLAG_MMU_MASK, FLAG_MMU_SHIFT, FLAG_OSFXSR, FLAG_PE, FLAG_SS32, FLAG_TF,
   FLAG_TS, FLAG_VM, GPR_BASE, ID, IF, IOPL, IOPL_SHIFT, MmuIndex, NT, PAIRED_WORDS, PC, RF, SEG_ATTR, SEG_BASE,
   SEG_LIMIT, SEG_SEL, STATE_WORDS, Seg, TF, VM, Vector, FPU_CW, MXCSR, FPU_TAG, XMM_BASE, XMM_SCRATCH,
 } from './state.js';
@@ -50,6 +50,7 @@ export const CR0_AM = 1 << 18;
 export const CR0_PG = 1 << 31;
 /** CR4 bits. */
 export const CR4_VME = 1 << 0;
+export const CR4_TSD = 1 << 2;
 export const CR4_PSE = 1 << 4;
 export const CR4_PAE = 1 << 5;
 export const CR4_PGE = 1 << 7;
@@ -91,6 +92,9 @@ const MSR_TSC_AUX = 0xc0000103;
 /** Page-table entry bits. */
 const PTE_P = 1, PTE_W = 2, PTE_U = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80;
 
+/** pendingVector of an instruction to be run again from its start, with no exception. */
+const RESTART = -1;
+
 /** A fault raised inside a system helper; the helper boundary makes it pending. */
 export class GuestFault {
   constructor(
@@ -129,6 +133,8 @@ export interface X86CpuHooks {
   shutdown(reason: string): void;
   /** The time-stamp counter. */
   tsc(): bigint;
+  /** Whether bytes [offset, offset + length) of a RAM page hold translated code (the engine's). */
+  overlapsCode(ramPage: number, offset: number, length: number): boolean;
   logTrap?(text: string): void;
 }
 
@@ -193,6 +199,8 @@ export class X86Cpu implements TcgTarget {
   private intr = false;
   /** Interrupts stay inhibited until the instruction after STI / MOV SS has run. */
   private inhibitIrq = false;
+  /** The next block holds one instruction (it is run again after its store hit translated code). */
+  private oneInsn = false;
   /** Exception pending from a helper or slow path (taken by the engine). */
   pendingVector = 0;
   pendingError = -1;
@@ -376,6 +384,7 @@ export class X86Cpu implements TcgTarget {
     f |= this.dataMmuIndex() << FLAG_MMU_SHIFT;
     if (eflags & TF) f |= FLAG_TF;
     if (this.inhibitIrq) f |= FLAG_INHIBIT_IRQ;
+    if (this.oneInsn) f |= FLAG_ONE_INSN;
     return f;
   }
   private updateFlags(): void {
@@ -686,6 +695,7 @@ export class X86Cpu implements TcgTarget {
         return;
       }
       const first = PAGE_SIZE - (lo & (PAGE_SIZE - 1));
+      if (this.storeHitsCode(p0, first) || this.storeHitsCode(p1, size - first)) return;
       for (let i = 0; i < size; i++) {
         const p = i < first ? p0 + i : p1 + (i - first);
         this.bus.store(p, 1, (i < 4 ? vlo >>> (8 * i) : vhi >>> (8 * (i - 4))) & 0xff, 0);
@@ -697,8 +707,30 @@ export class X86Cpu implements TcgTarget {
       this.fault();
       return;
     }
+    if (this.storeHitsCode(p, size)) return;
     if (!this.bus.store(p, size, vlo, vhi)) return; // writes to nothing are dropped
     this.fillTlb(this.dataMmuIndex(), lo, hi, p, true);
+  }
+
+  /**
+   * Self-modifying code, as x86 requires it (the next instruction sees the store): a store
+   * about to overwrite translated code is abandoned, the blocks there dropped, and the
+   * instruction run again in a block of its own (FLAG_ONE_INSN), which then stores and
+   * ends; the next block is translated from the new bytes. QEMU does the same. Returns
+   * true when the store was abandoned (a restart is pending).
+   */
+  private storeHitsCode(p: number, size: number): boolean {
+    if (this.oneInsn) return false; // the instruction runs alone: nothing after it in its block
+    const off = this.bus.ramOffset(p, size);
+    if (off < 0) return false;
+    const page = Math.floor(off / PAGE_SIZE);
+    if (!this.bus.codePages[page] || !this.hooks.overlapsCode(page, off % PAGE_SIZE, size)) return false;
+    this.bus.noteRamWrite(off, size); // drops the blocks that hold these bytes
+    this.oneInsn = true;
+    this.updateFlags();
+    this.pendingVector = RESTART;
+    this.exceptionPending[0] = 1;
+    return true;
   }
 
   // ---- instruction fetch -------------------------------------------------------------------
@@ -857,10 +889,11 @@ export class X86Cpu implements TcgTarget {
     this.inhibitIrq = true;
     this.updateFlags();
   }
-  /** Called after the instruction following STI / MOV SS has run (the engine's block ended). */
+  /** Called after the instruction following STI / MOV SS, or one run again alone, has run. */
   clearInhibit(): void {
-    if (this.inhibitIrq) {
+    if (this.inhibitIrq || this.oneInsn) {
       this.inhibitIrq = false;
+      this.oneInsn = false;
       this.updateFlags();
       this.interruptCheckNeeded = true;
     }
@@ -903,6 +936,7 @@ export class X86Cpu implements TcgTarget {
     // Restore the linear pc of the faulting instruction (the return address of a fault).
     this.state[PC] = lo32(pc);
     this.state[PC + 1] = hi32(pc);
+    if (this.pendingVector === RESTART) return; // run the instruction again (storeHitsCode)
     this.deliver(this.pendingVector, this.pendingError, false, this.rip);
   }
 
@@ -937,6 +971,13 @@ export class X86Cpu implements TcgTarget {
       this.deliveringVector = -1;
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
+      // INT n whose delivery faults: the fault is the INT instruction's (the helper's
+      // caller takes it at that instruction's pc). Otherwise a fault while delivering.
+      if (software) {
+        this.deliveryDepth = 0;
+        this.deliveringVector = -1;
+        throw e;
+      }
       this.deliver(e.vector, e.error, false, returnRip);
     } finally {
       if (this.deliveryDepth > 0) this.deliveryDepth--;

@@ -107,6 +107,8 @@ export const enum SysOp {
   LdMxcsr = 48,
   StMxcsr = 49,
   Emms = 50,
+  /** FWAIT with CR0.TS: #NM when CR0.MP is set too. */
+  FwaitCheck = 51,
 }
 
 const big = (lo: number, hi: number): bigint => BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));

@@ -119,7 +119,12 @@ export const FLAG_MMU_MASK = 3 << FLAG_MMU_SHIFT;
 export const FLAG_TF = 1 << 14;
 /** Interrupts inhibited for one instruction (after MOV SS, POP SS or STI). */
 export const FLAG_INHIBIT_IRQ = 1 << 15;
-export const FLAGS_LIMIT = 1 << 16;
+/**
+ * Translate one instruction only: the instruction is being run again after its store hit
+ * translated code (see X86Cpu.storeSlow), so its block must not contain the bytes it writes.
+ */
+export const FLAG_ONE_INSN = 1 << 16;
+export const FLAGS_LIMIT = 1 << 17;
 
 /** Soft-TLB indices: CPL 0-2 and CPL 3 with paging on, and paging off (linear = physical). */
 export const enum MmuIndex {

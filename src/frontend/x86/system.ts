@@ -6,7 +6,7 @@
  * Vol. 2 for each instruction's operation, Vol. 3 chapters 5-6 for the checks).
  */
 import {
-  ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_P, ATTR_S, CR0_PE, CR0_TS, EFER_LMA, EFER_SCE, GuestFault, X86Cpu, CR0_MP, CR0_EM,
+  ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_P, ATTR_S, CR0_PE, CR0_TS, CR4_TSD, EFER_LMA, EFER_SCE, GuestFault, X86Cpu, CR0_MP, CR0_EM,
 } from './cpu.js';
 import { SysOp } from './helpers.js';
 import {
@@ -52,6 +52,7 @@ export class X86System {
       }
       case SysOp.Rdtsc:
       case SysOp.Rdtscp: {
+        if (cpu.cr4 & CR4_TSD && cpu.cpl !== 0 && cpu.cr0 & CR0_PE) this.gp0();
         const t = cpu.tsc();
         this.setReg32(0, lo32(t));
         this.setReg32(2, hi32(t));
@@ -214,7 +215,19 @@ export class X86System {
         return this.enter(lo, arg, value); // frame size, nesting level, operand size
       case SysOp.Ud:
         throw new GuestFault(Vector.UD, -1);
-      case SysOp.Bound:
+      case SysOp.Bound: {
+        // arg: operand size; value: the index; (lo, hi): the bounds' linear address.
+        const size = arg;
+        const at = big(lo, hi);
+        const lower = BigInt.asIntN(size * 8, cpu.readLinear(at, size, cpu.cpl === 3));
+        const upper = BigInt.asIntN(size * 8, cpu.readLinear(at + BigInt(size), size, cpu.cpl === 3));
+        const index = BigInt(size === 2 ? (value << 16) >> 16 : value | 0);
+        if (index < lower || index > upper) throw new GuestFault(Vector.BR, -1);
+        return 0;
+      }
+      case SysOp.FwaitCheck:
+        if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(Vector.NM, -1);
+        return 0;
       case SysOp.Arpl:
         throw new GuestFault(Vector.UD, -1);
     }
@@ -361,12 +374,14 @@ export class X86System {
       const conforming = (attr & 4) !== 0;
       if (conforming ? dpl > cpu.cpl : rpl > cpu.cpl || dpl !== cpu.cpl) throw new GuestFault(Vector.GP, sel & 0xfffc);
       if (!(attr & ATTR_P)) throw new GuestFault(Vector.NP, sel & 0xfffc);
+      const target = opSize === 8 ? offset : offset & (opSize === 4 ? 0xffffffffn : 0xffffn);
+      if (!(attr & ATTR_L && cpu.efer & EFER_LMA) && target > BigInt(X86Cpu.descLimit(dlo, dhi))) this.gp0();
       if (call) {
         cpu.push(BigInt(cpu.segSel(Seg.CS)), opSize);
         cpu.push(returnRip, opSize);
       }
       this.enterCode(sel, dlo, dhi, cpu.cpl);
-      cpu.setRip(opSize === 8 ? offset : offset & (opSize === 4 ? 0xffffffffn : 0xffffn));
+      cpu.setRip(target);
       return 0;
     }
     // A call gate (type 4 16-bit, 12 32/64-bit).
@@ -385,8 +400,16 @@ export class X86System {
     const gateSize = cpu.efer & EFER_LMA ? 8 : type === 12 ? 4 : 2;
     const oldCs = cpu.segSel(Seg.CS);
     if (call && !(cattr & 4) && cdpl < cpu.cpl) {
-      // To an inner ring: switch stacks from the TSS, copy no parameters (count 0 only).
+      // To an inner ring: switch stacks from the TSS, and copy the gate's parameter count
+      // of words from the caller's stack (read first: a fault there changes nothing).
       const oldSs = cpu.segSel(Seg.SS), oldSp = cpu.getReg(4);
+      const count = cpu.efer & EFER_LMA ? 0 : dhi & 31;
+      const oldSsBase = cpu.segBase(Seg.SS);
+      const spMask = cpu.segAttr(Seg.SS) & ATTR_DB ? 0xffffffffn : 0xffffn;
+      const params: bigint[] = [];
+      for (let i = count - 1; i >= 0; i--) {
+        params.push(cpu.readLinear(oldSsBase + ((oldSp + BigInt(i * gateSize)) & spMask), gateSize, cpu.cpl === 3));
+      }
       if (cpu.efer & EFER_LMA) {
         const sp = cpu.readLinear(cpu.trBase + BigInt(4 + 8 * cdpl), 8);
         cpu.setSegmentRaw(Seg.SS, cdpl, 0n, 0, 0);
@@ -404,6 +427,7 @@ export class X86System {
       }
       cpu.push(BigInt(oldSs), gateSize);
       cpu.push(oldSp, gateSize);
+      for (const p of params) cpu.push(p, gateSize);
       cpu.push(BigInt(oldCs), gateSize);
       cpu.push(returnRip, gateSize);
     } else {
