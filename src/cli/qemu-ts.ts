@@ -123,6 +123,8 @@ const OPTIONS: readonly OptionSpec[] = [
   { names: ['no-reboot'], help: 'exit instead of rebooting' },
   { names: ['nographic'], help: 'no display: serial console on stdio, multiplexed (Ctrl-A h for help)' },
   { names: ['display'], arg: 'none', help: 'display backend: none (qemu-ts has no graphical display)' },
+  { names: ['net'], arg: 'none', help: 'network: none (qemu-ts has no network devices yet)' },
+  { names: ['nic'], arg: 'none', help: 'network: none (qemu-ts has no network devices yet)' },
   { names: ['serial'], arg: 'dev', help: 'redirect the serial port to stdio, mon:stdio, null, none or file:path' },
   { names: ['debugcon'], arg: 'dev', help: 'redirect the debug console (I/O port 0xe9, pc) to stdio, file:path or null' },
   { names: ['d'], arg: 'item1,...', help: "enable logging of specified items ('-d help' for a list)" },
@@ -244,6 +246,8 @@ interface ParsedFlags {
   serial: string[];
   debugcon?: string;
   display?: string;
+  net?: string;
+  nic?: string;
   d?: string;
   D?: string;
   icount?: string;
@@ -384,6 +388,12 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
   }
   if (flags.display !== undefined && flags.display !== 'none') {
     throw new UserError(`${sp('display')} ${oneLine(flags.display)}: display '${oneLine(flags.display.split(',')[0]!)}' is not available (qemu-ts has no graphical display; use -display none)`);
+  }
+  for (const opt of ['net', 'nic'] as const) {
+    const v = flags[opt];
+    if (v !== undefined && v !== 'none') {
+      throw new UserError(`${sp(opt)} ${oneLine(v)}: network devices are not supported yet (only '${opt} none')`);
+    }
   }
   const nographic = flags.nographic === true;
   const serial = parseSerial(flags.serial, nographic, sp('serial'));
