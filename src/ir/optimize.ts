@@ -5,7 +5,7 @@
  */
 import type { IrBuilder } from './builder.js';
 import { evalBinary, evalCond, evalExt } from './fold.js';
-import { HelperFlags, Op, Opc, Temp, Type } from './ir.js';
+import { HelperFlags, Op, Opc, Temp, TempKind, Type } from './ir.js';
 
 export function optimize(b: IrBuilder): void {
   propagate(b);
@@ -97,16 +97,34 @@ function hasSideEffects(b: IrBuilder, op: Op): boolean {
   }
 }
 
-/** Backward pass: drop ops whose single-assignment results are never used. */
+/**
+ * Backward pass: drop ops whose single-assignment results are never used, and writes of
+ * globals that a later write in the same straight-line stretch overwrites unread (x86's
+ * lazy flags: an instruction's flag values die when the next one sets them). Anything
+ * that can leave the block or look at the state in between (memory ops, which may fault;
+ * helpers that are not pure; branches, labels, exits) keeps every earlier write.
+ */
 export function eliminateDeadCode(b: IrBuilder): void {
   const used: boolean[] = [];
   const isLive = (t: Temp | null) => t !== null && (b.isMutable(t) || used[t.id] === true);
+  /** Globals written later with no read or barrier in between. */
+  const overwritten = new Set<number>();
   const keep: Op[] = [];
   for (let i = b.ops.length - 1; i >= 0; i--) {
     const op = b.ops[i];
-    const live = hasSideEffects(b, op) || (op.dst === null && op.dst2 === null) || isLive(op.dst) || isLive(op.dst2);
+    const sideEffects = hasSideEffects(b, op);
+    if (!sideEffects && op.dst !== null && op.dst.kind === TempKind.Global && op.dst2 === null) {
+      if (overwritten.has(op.dst.id)) continue;
+      overwritten.add(op.dst.id);
+    } else if (sideEffects && op.opc !== Opc.InsnStart) {
+      overwritten.clear(); // an instruction boundary alone is no barrier: nothing leaves there
+    }
+    const live = sideEffects || (op.dst === null && op.dst2 === null) || isLive(op.dst) || isLive(op.dst2);
     if (!live) continue;
-    for (const a of op.args) used[a.id] = true;
+    for (const a of op.args) {
+      used[a.id] = true;
+      if (a.kind === TempKind.Global) overwritten.delete(a.id);
+    }
     keep.push(op);
   }
   b.ops.length = 0;

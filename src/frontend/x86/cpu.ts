@@ -960,7 +960,7 @@ export class X86Cpu implements TcgTarget {
         software = false;
       }
     }
-    this.hooks.logTrap?.(`x86: exception/interrupt ${vector}${error >= 0 ? ` error 0x${error.toString(16)}` : ''} at rip 0x${returnRip.toString(16)}`);
+    this.hooks.logTrap?.(`x86: exception/interrupt ${vector}${error >= 0 ? ` error 0x${error.toString(16)}` : ''} at rip 0x${returnRip.toString(16)} rsp 0x${this.getReg(4).toString(16)} cpl ${this.cpl}`);
     this.deliveryDepth++;
     this.deliveringVector = vector;
     try {

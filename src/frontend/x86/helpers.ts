@@ -124,7 +124,8 @@ export function registerX86Helpers(cpu: X86Cpu): X86HelperIds {
   const ret = cpu.retHi;
   const add = (name: string, args: Type[], r: Type | null, flags: number, fn: (...a: number[]) => number) =>
     table.add({ name, args, ret: r, flags, fn } as HelperInfo);
-  const { mulhu, mulh, hi: wHi } = createI64Ops();
+  const i64 = createI64Ops();
+  const { mulhu, mulh, hi: wHi } = i64;
   const pure = HelperFlags.Pure;
   const sys = HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals | HelperFlags.MayRaise | HelperFlags.SideEffects;
   const system = new X86System(cpu);
@@ -145,7 +146,7 @@ export function registerX86Helpers(cpu: X86Cpu): X86HelperIds {
     }),
     // DIV/IDIV of rDX:rAX (or AX) by the operand: writes the quotient and remainder, #DE on overflow.
     div: add('div', [I32, I32, I64], null, sys, (size, signed, lo, hi) =>
-      cpu.guard(() => system.divide(size, signed !== 0, lo, hi))),
+      cpu.guard(() => system.divide(size, signed !== 0, lo, hi, i64))),
     in: add('in', [I32, I32], I32, sys, (port, size) => cpu.guard(() => system.portIn(port, size))),
     out: add('out', [I32, I32, I32], null, sys, (port, value, size) => cpu.guard(() => system.portOut(port, value, size))),
     eflagsRead: add('eflags_read', [], I32, HelperFlags.ReadsGlobals, () => cpu.eflags),

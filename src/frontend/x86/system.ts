@@ -9,6 +9,7 @@ import {
   ATTR_DB, ATTR_DPL_SHIFT, ATTR_L, ATTR_P, ATTR_S, CR0_PE, CR0_TS, CR4_TSD, EFER_LMA, EFER_SCE, GuestFault, X86Cpu, CR0_MP, CR0_EM,
 } from './cpu.js';
 import { SysOp } from './helpers.js';
+import type { I64Ops } from '../../backend/wasm-i64.js';
 import {
   AC, CC_OP, CC_SRC, EFLAGS, FPU_CW, FPU_SW, FPU_TAG, FPU_TOP, GPR_BASE, ID, IF, IOPL, IOPL_SHIFT, MXCSR, NT, RF, Seg, TF, VM,
   Vector, AF, CF, ZF, SF, PF, OF,
@@ -862,8 +863,50 @@ export class X86System {
     return 0;
   }
 
-  divide(size: number, signed: boolean, lo: number, hi: number): number {
+  divide(size: number, signed: boolean, lo: number, hi: number, ops: I64Ops): number {
     const cpu = this.cpu;
+    const st = cpu.state;
+    if (size === 4) {
+      // EDX:EAX / r/m32 in WebAssembly's 64-bit division (no BigInt on this common path).
+      const divisor = lo;
+      if (divisor === 0) throw new GuestFault(Vector.DE, -1);
+      const nLo = st[GPR_BASE], nHi = st[GPR_BASE + 4];
+      let q: number, qHi: number, r: number;
+      if (signed) {
+        q = ops.div(nLo, nHi, divisor, divisor >> 31);
+        qHi = ops.hi[0];
+        r = ops.rem(nLo, nHi, divisor, divisor >> 31);
+        if (qHi !== q >> 31) throw new GuestFault(Vector.DE, -1);
+      } else {
+        q = ops.divu(nLo, nHi, divisor, 0);
+        qHi = ops.hi[0];
+        r = ops.remu(nLo, nHi, divisor, 0);
+        if (qHi !== 0) throw new GuestFault(Vector.DE, -1);
+      }
+      // 32-bit results zero the upper halves.
+      st[GPR_BASE] = q;
+      st[GPR_BASE + 1] = 0;
+      st[GPR_BASE + 4] = r;
+      st[GPR_BASE + 5] = 0;
+      return 0;
+    }
+    if (size === 8 && (lo | hi) !== 0) {
+      // RDX:RAX / r/m64 where RDX only extends RAX (the usual case): 64-bit division in WebAssembly.
+      const aLo = st[GPR_BASE], aHi = st[GPR_BASE + 1], dLo = st[GPR_BASE + 4], dHi = st[GPR_BASE + 5];
+      const extendsRax = signed ? dLo === aHi >> 31 && dHi === aHi >> 31 : (dLo | dHi) === 0;
+      const overflow = signed && aLo === 0 && aHi === (0x80000000 | 0) && lo === -1 && hi === -1;
+      if (extendsRax && !overflow) {
+        const q = signed ? ops.div(aLo, aHi, lo, hi) : ops.divu(aLo, aHi, lo, hi);
+        const qHi = ops.hi[0];
+        const r = signed ? ops.rem(aLo, aHi, lo, hi) : ops.remu(aLo, aHi, lo, hi);
+        const rHi = ops.hi[0];
+        st[GPR_BASE] = q;
+        st[GPR_BASE + 1] = qHi;
+        st[GPR_BASE + 4] = r;
+        st[GPR_BASE + 5] = rHi;
+        return 0;
+      }
+    }
     const divisor = big(lo, hi) & MASK[size];
     if (divisor === 0n) throw new GuestFault(Vector.DE, -1);
     const bits = BigInt(size * 8);

@@ -1079,12 +1079,100 @@ export class X86TranslatorImpl implements X86Translator {
     this.cc = null;
     return true;
   }
-  trans_ROL(): boolean { return this.rotate(0); }
-  trans_ROR(): boolean { return this.rotate(1); }
+  /** ROL/ROR in IR: they are common in hashing code (the helper handles RCL/RCR/SHLD/SHRD). */
+  private rotateIr(left: boolean): boolean {
+    const b = this.b;
+    const size = this.opSize(0);
+    const bits = size * 8;
+    const a = this.load(0, true);
+    const count = this.shiftCount(1, size);
+    const finish = (c: Temp) => {
+      const n = b.andi(c, bits - 1);
+      const wide = size === 8;
+      const amt = (x: Temp) => (wide ? b.extI32(x, false) : x);
+      const back = b.sub(this.c32(bits), n);
+      const r = this.mask(left ? b.or(b.shl(a, amt(n)), b.shr(a, amt(back))) : b.or(b.shr(a, amt(n)), b.shl(a, amt(back))), size);
+      this.store(0, r);
+      // CF: the bit rotated into the end; OF: defined for count 1 (computed always, as QEMU does).
+      const r32 = wide ? b.hi32(r) : r;
+      const lowWord = wide ? b.lo32(r) : r;
+      const topBit = wide ? 31 : bits - 1;
+      const msb = b.andi(b.shri(r32, topBit), 1);
+      const cf = left ? b.andi(lowWord, 1) : msb;
+      const of = left ? b.xor(msb, cf) : b.xor(msb, b.andi(b.shri(r32, topBit - 1), 1));
+      const f = this.flagsAll();
+      this.setCcEflags(b.or(b.andi(f, ~(CF | OF)), b.or(cf, b.shli(of, 11))));
+    };
+    if (count.isConst) {
+      if (count.value !== 0) finish(count);
+      return true;
+    }
+    const skip = b.newLabel();
+    b.brcond(Cond.EQ, count, this.c32(0), skip);
+    finish(count);
+    b.setLabel(skip);
+    this.cc = null;
+    return true;
+  }
+  trans_ROL(): boolean { return this.rotateIr(true); }
+  trans_ROR(): boolean { return this.rotateIr(false); }
   trans_RCL(): boolean { return this.rotate(2); }
   trans_RCR(): boolean { return this.rotate(3); }
-  trans_SHLD(): boolean { return this.rotate(4, true); }
-  trans_SHRD(): boolean { return this.rotate(5, true); }
+  /**
+   * SHLD/SHRD in IR at 32 and 64 bits (i386 code does every 64-bit shift with them); the
+   * 16-bit forms, whose counts above 16 QEMU treats specially, go to the helper. Flags
+   * as a shift of the destination: the value shifted by count - 1 gives CF and OF.
+   */
+  private doubleShift(left: boolean): boolean {
+    const size = this.opSize(0);
+    if (size === 2) return this.rotate(left ? 4 : 5, true);
+    const b = this.b;
+    const a = this.load(0, true);
+    const v = this.load(1);
+    const count = this.shiftCount(2, size);
+    const finish = (n: Temp) => {
+      let r: Temp, prev: Temp;
+      if (size === 4) {
+        // The two operands as one 64-bit value, shifted as a whole.
+        const wide = left ? b.concat(v, a) : b.concat(a, v);
+        const n64 = b.extI32(n, false);
+        const n1 = b.extI32(b.sub(n, this.c32(1)), false);
+        if (left) {
+          r = b.hi32(b.shl(wide, n64));
+          prev = b.hi32(b.shl(wide, n1));
+        } else {
+          r = b.lo32(b.shr(wide, n64));
+          prev = b.lo32(b.shr(wide, n1));
+        }
+      } else {
+        const n64 = b.extI32(n, false);
+        const n1 = b.extI32(b.sub(n, this.c32(1)), false);
+        const back = b.extI32(b.sub(this.c32(64), n), false);
+        const back1 = b.extI32(b.sub(this.c32(65), n), false);
+        if (left) {
+          r = b.or(b.shl(a, n64), b.shr(v, back));
+          prev = b.movcond(Cond.EQ, n, this.c32(1), a, b.or(b.shl(a, n1), b.shr(v, back1)));
+        } else {
+          r = b.or(b.shr(a, n64), b.shl(v, back));
+          prev = b.movcond(Cond.EQ, n, this.c32(1), a, b.or(b.shr(a, n1), b.shl(v, back1)));
+        }
+      }
+      this.store(0, r);
+      this.setCc(left ? CcKind.Shl : CcKind.Sar, size, r, prev);
+    };
+    if (count.isConst) {
+      if (count.value !== 0) finish(count);
+      return true;
+    }
+    const skip = b.newLabel();
+    b.brcond(Cond.EQ, count, this.c32(0), skip);
+    finish(count);
+    b.setLabel(skip);
+    this.cc = null;
+    return true;
+  }
+  trans_SHLD(): boolean { return this.doubleShift(true); }
+  trans_SHRD(): boolean { return this.doubleShift(false); }
 
   // ---- multiply and divide ------------------------------------------------------------------------
 
