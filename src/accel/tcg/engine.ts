@@ -278,6 +278,8 @@ export class TcgEngine {
       this.halted = false;
     }
     let tb: TranslatedBlock | null = null;
+    /** Exceptions taken in this slice (a faulting instruction retires nothing: see below). */
+    let faults = 0;
     while (budget[0] > 0) {
       if (cpu.interruptCheckNeeded && cpu.deliverInterrupt()) tb = null;
       const flags = cpu.tbFlags();
@@ -285,7 +287,12 @@ export class TcgEngine {
       const hi = state[pcSlot + 1];
       if (tb === null || tb.pcLo !== lo || tb.pcHi !== hi || tb.flags !== flags || !tb.valid) {
         tb = this.findBlock(lo, hi, flags);
-        if (tb === null) continue; // fetch fault taken: continue at the handler
+        if (tb === null) {
+          // A fetch fault, taken: continue at the handler. A guest whose handlers fault
+          // again at once retires nothing; stop the slice anyway so the host stays in charge.
+          if (++faults > this.sliceBudget) return StopReason.Budget;
+          continue;
+        }
       }
       budget[0] -= tb.insnCount;
       this.blocksEntered++;
@@ -347,6 +354,7 @@ export class TcgEngine {
           const refunds = tb.exceptionRefunds;
           budget[0] += refunds === null ? tb.insnCount - index : refunds[index];
           cpu.takePendingException(tb.exceptionPcs[index]);
+          if (++faults > this.sliceBudget) return StopReason.Budget; // see the fetch-fault case
         }
       }
       tb = next;

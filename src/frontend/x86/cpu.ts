@@ -267,7 +267,8 @@ export class X86Cpu implements TcgTarget {
     this.state[MXCSR] = 0x1f80;
     for (let s = 0; s < 6; s++) this.setSegmentRaw(s, 0, 0n, 0xffff, ATTR_P | ATTR_S | 3 /* read/write data, accessed */);
     this.setSegmentRaw(Seg.CS, 0xf000, 0xffff0000n, 0xffff, ATTR_P | ATTR_S | 0xb /* code, read, accessed */);
-    this.setLinearPc(0xfffffff0n);
+    this.state[PC] = 0xfffffff0 | 0;
+    this.state[PC + 1] = 0;
     this.cr0 = CR0_ET | 0x60000000;
     this.cr2lo = this.cr2hi = 0;
     this.cr3 = this.cr4 = this.cr8 = this.efer = 0;
@@ -286,18 +287,23 @@ export class X86Cpu implements TcgTarget {
   get pc(): bigint {
     return BigInt.asUintN(64, big(this.state[PC], this.state[PC + 1]));
   }
-  /** rIP: the linear pc less the CS base. */
+  /**
+   * rIP: the linear pc less the CS base. (Written without a conditional expression that
+   * merges BigInt.asUintN results of different widths: Node 20's TurboFan aborts the
+   * process compiling such a phi, "Phi of kRepTagged (UnsignedBigInt64) cannot be
+   * changed to kRepWord64", as the x86 fuzz test found in setRip.)
+   */
   get rip(): bigint {
-    const v = this.pc - this.segBase(Seg.CS);
-    return this.codeSize() === 64 ? BigInt.asUintN(64, v) : BigInt.asUintN(32, v);
+    const lo = (this.state[PC] - this.state[SEG_BASE + 2 * Seg.CS]) | 0;
+    if (this.codeSize() !== 64) return BigInt(lo >>> 0);
+    const borrow = this.state[PC] >>> 0 < this.state[SEG_BASE + 2 * Seg.CS] >>> 0 ? 1 : 0;
+    const hi = (this.state[PC + 1] - this.state[SEG_BASE + 2 * Seg.CS + 1] - borrow) | 0;
+    return BigInt(hi >>> 0) * 0x100000000n + BigInt(lo >>> 0);
   }
   setRip(v: bigint): void {
-    this.setLinearPc(this.segBase(Seg.CS) + v);
-  }
-  private setLinearPc(v: bigint): void {
-    const lin = this.codeSize() === 64 ? BigInt.asUintN(64, v) : BigInt.asUintN(32, v);
-    this.state[PC] = lo32(lin);
-    this.state[PC + 1] = hi32(lin);
+    const sum = this.segBase(Seg.CS) + v;
+    this.state[PC] = lo32(sum);
+    this.state[PC + 1] = this.codeSize() === 64 ? hi32(sum) : 0;
   }
   getReg(r: number): bigint {
     return BigInt.asUintN(64, big(this.state[GPR_BASE + 2 * r], this.state[GPR_BASE + 2 * r + 1]));
