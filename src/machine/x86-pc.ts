@@ -15,7 +15,7 @@
 import { TcgEngine, ExecMode } from '../accel/tcg/engine.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { LatchedIrqLine } from '../devices/irq.js';
-import { X86Cpu, ATTR_DB, ATTR_G, ATTR_P, ATTR_S, CR0_PE } from '../frontend/x86/cpu.js';
+import { X86Cpu, ATTR_DB, ATTR_G, ATTR_P, ATTR_S, CR0_ET, CR0_PE } from '../frontend/x86/cpu.js';
 import { CPU_MODELS } from '../frontend/x86/cpuid.js';
 import { GPR_BASE, Seg } from '../frontend/x86/state.js';
 import { AddressSpace } from '../memory/address-space.js';
@@ -231,7 +231,8 @@ export class X86PcMachine {
     cpu.gdtLimit = 23;
     cpu.idtBase = 0n;
     cpu.idtLimit = 0x3ff;
-    cpu.writeCr0(cpu.cr0 | CR0_PE);
+    // As SeaBIOS and QEMU's Multiboot loader leave it: caches on (CD and NW clear).
+    cpu.writeCr0(CR0_PE | CR0_ET);
     const flat = ATTR_P | ATTR_S | ATTR_DB | ATTR_G;
     for (const s of [Seg.ES, Seg.SS, Seg.DS, Seg.FS, Seg.GS]) cpu.setSegmentRaw(s, 0x10, 0n, 0xffffffff, flat | 3);
     cpu.setSegmentRaw(Seg.CS, 0x08, 0n, 0xffffffff, flat | 0xb);

@@ -28,6 +28,7 @@ import { X86TranslatorImpl, X86TranslationResult, X86Globals } from './translate
 import { X86Decoder, X86Insn } from './decode.js';
 import { disassemble } from './disas.js';
 import { X86HelperIds, registerX86Helpers } from './helpers.js';
+import { FpuHost, FpuInsn, fpuInsnOf } from './x87.js';
 
 /** Words after the state for tier-0 temporaries and constants. */
 const INTERP_WORDS = 8192;
@@ -249,7 +250,16 @@ export class X86Cpu implements TcgTarget {
     const helperIds = this.registerHelpers();
     this.helpers = this.helperTable.list;
     this.mul64Helper = helperIds.mul64;
-    this.translator = new X86TranslatorImpl(this.globals, this.helperTable, helperIds, this.features);
+    const cpu = this;
+    this.fpuHost = {
+      state: this.state,
+      readMem: (lo, hi, size, out) => this.readBytes(lo, hi, size, out),
+      writeMem: (lo, hi, size, bytes) => this.writeBytes(lo, hi, size, bytes),
+      get cr0ne() {
+        return (cpu.cr0 & CR0_NE) !== 0;
+      },
+    };
+    this.translator = new X86TranslatorImpl(this.globals, this.helperTable, helperIds, this.features, (insn) => this.registerFpuInsn(insn));
     this.reset();
   }
 
@@ -1260,6 +1270,52 @@ export class X86Cpu implements TcgTarget {
   tsc(): bigint {
     return BigInt.asUintN(64, this.hooks.tsc() + this.tscOffset);
   }
+
+  // ---- x87 -------------------------------------------------------------------------------
+
+  /** Decoded x87 instructions the translator registered (the fpu helper's first argument). */
+  readonly fpuInsns: FpuInsn[] = [];
+  private readonly fpuInsnIndex = new Map<string, number>();
+  registerFpuInsn(insn: X86Insn): number {
+    const f = fpuInsnOf(insn);
+    const key = `${f.handler},${f.opcode},${f.modrm},${f.opSize},${f.codeSize},${f.operands.map((o) => `${o.kind}/${o.size}/${o.reg}/${o.regClass}`).join(';')}`;
+    let i = this.fpuInsnIndex.get(key);
+    if (i === undefined) {
+      i = this.fpuInsns.length;
+      this.fpuInsns.push(f);
+      this.fpuInsnIndex.set(key, i);
+    }
+    return i;
+  }
+  /** Guest memory for the x87 module: linear addresses at the current privilege, faults thrown. */
+  readonly fpuHost: FpuHost;
+
+  /** Read bytes at a linear address (checked at the current privilege); throws GuestFault. */
+  readBytes(lo: number, hi: number, size: number, out: Uint8Array): void {
+    const user = this.cpl === 3;
+    const scratch = this.scratch;
+    for (let i = 0; i < size; i++) {
+      const alo = (lo + i) | 0;
+      const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      const p = this.translateLinear(alo, this.codeSize() === 64 ? ahi : 0, Access.Load, user);
+      if (p < 0) throw new GuestFault(this.pendingVector, this.pendingError);
+      out[i] = this.bus.load(p, 1, scratch) ? scratch[0] & 0xff : 0xff;
+    }
+  }
+  /** Write bytes at a linear address (all translated before any is written); throws GuestFault. */
+  writeBytes(lo: number, hi: number, size: number, bytes: Uint8Array): void {
+    const user = this.cpl === 3;
+    const phys = this.physScratch;
+    for (let i = 0; i < size; i++) {
+      const alo = (lo + i) | 0;
+      const ahi = (hi + ((alo >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      const p = this.translateLinear(alo, this.codeSize() === 64 ? ahi : 0, Access.Store, user);
+      if (p < 0) throw new GuestFault(this.pendingVector, this.pendingError);
+      phys[i] = p;
+    }
+    for (let i = 0; i < size; i++) this.bus.store(phys[i], 1, bytes[i], 0);
+  }
+  private readonly physScratch = new Float64Array(512);
 
   // ---- helpers for generated code ----------------------------------------------------------
 

@@ -12,6 +12,8 @@ import { mulhu32 } from '../riscv/helpers.js';
 import { computeFlags } from './flags.js';
 import type { X86Cpu } from './cpu.js';
 import { X86System } from './system.js';
+import { executeFpu } from './x87.js';
+import { Seg } from './state.js';
 
 const { I32, I64 } = { I32: Type.I32, I64: Type.I64 };
 
@@ -32,6 +34,7 @@ export interface X86HelperIds {
   bcd: number;
   rotate: number;
   bitScan: number;
+  fpu: number;
 }
 
 /**
@@ -160,6 +163,9 @@ export function registerX86Helpers(cpu: X86Cpu): X86HelperIds {
         ret[0] = Number(BigInt.asIntN(32, r >> 32n));
         return Number(BigInt.asIntN(32, r));
       }),
+    // An x87 instruction registered by the translator: (index, address, FIP, FDP, data segment).
+    fpu: add('fpu', [I32, I64, I32, I32, I32], null, sys, (index, lo, hi, fip, fdp, seg) =>
+      cpu.guard(() => executeFpu(cpu.fpuHost, cpu.fpuInsns[index], lo, hi, fip, cpu.segSel(Seg.CS), fdp, cpu.segSel(seg)))),
     // BSF (0), BSR (1), POPCNT (2) of a value of size (op >> 4).
     bitScan: add('bit_scan', [I32, I64], I64, pure, (op, lo, hi) => {
       ret[0] = 0;

@@ -68,36 +68,27 @@ const MASK32 = [0, 0xff, 0xffff, 0, -1];
 const MOP = [0, MemOp.UB, MemOp.UW, 0, MemOp.UL, 0, 0, 0, MemOp.Q];
 
 /**
- * Handlers of the table that are not implemented yet: x87, MMX, SSE and their state
- * instructions. They raise #UD. This list is the one place that says so; a handler
- * missing from both this list and the class fails to compile.
+ * Handlers of the table that are not implemented yet: MMX and SSE arithmetic. They raise
+ * #UD. This list is the one place that says so; a handler missing from both this list
+ * and the class fails to compile.
  */
 const NOT_YET = [
-  'ADDPD', 'ADDPS', 'ADDSD', 'ADDSS', 'ADDSUBPD', 'ADDSUBPS', 'CMPPD', 'CMPPS',
-  'CMPSD', 'CMPSS', 'COMISD', 'COMISS', 'CVTDQ2PD', 'CVTDQ2PS', 'CVTPD2DQ', 'CVTPD2PI', 'CVTPD2PS', 'CVTPI2PD',
-  'CVTPI2PS', 'CVTPS2DQ', 'CVTPS2PD', 'CVTPS2PI', 'CVTSD2SI', 'CVTSD2SS', 'CVTSI2SD', 'CVTSI2SS', 'CVTSS2SD',
-  'CVTSS2SI', 'CVTTPD2DQ', 'CVTTPD2PI', 'CVTTPS2DQ', 'CVTTPS2PI', 'CVTTSD2SI', 'CVTTSS2SI', 'DIVPD', 'DIVPS', 'DIVSD',
-  'DIVSS', 'F2XM1', 'FABS', 'FADD', 'FADDP', 'FBLD', 'FBSTP', 'FCHS', 'FCMOVCC', 'FCOM', 'FCOMI', 'FCOMIP',
-  'FCOMP', 'FCOMPP', 'FCOS', 'FDECSTP', 'FDIV', 'FDIVP', 'FDIVR', 'FDIVRP', 'FFREE', 'FIADD', 'FICOM', 'FICOMP',
-  'FIDIV', 'FIDIVR', 'FILD', 'FIMUL', 'FINCSTP', 'FIST', 'FISTP', 'FISTTP', 'FISUB', 'FISUBR', 'FLD', 'FLD1', 'FLDCW',
-  'FLDENV', 'FLDL2E', 'FLDL2T', 'FLDLG2', 'FLDLN2', 'FLDPI', 'FLDZ', 'FMUL', 'FMULP', 'FNOP',
-  'FNSAVE', 'FNSTENV', 'FPATAN', 'FPREM', 'FPREM1', 'FPTAN', 'FRNDINT', 'FRSTOR', 'FSCALE', 'FSIN',
-  'FSINCOS', 'FSQRT', 'FST', 'FSTP', 'FSUB', 'FSUBP', 'FSUBR', 'FSUBRP', 'FTST', 'FUCOM', 'FUCOMI', 'FUCOMIP', 'FUCOMP',
-  'FUCOMPP', 'FXAM', 'FXCH', 'FXRSTOR', 'FXSAVE', 'FXTRACT', 'FYL2X', 'FYL2XP1', 'HADDPD', 'HADDPS', 'HSUBPD',
-  'HSUBPS', 'MASKMOVDQU', 'MASKMOVQ', 'MAXPD', 'MAXPS', 'MAXSD', 'MAXSS', 'MINPD', 'MINPS',
-  'MINSD', 'MINSS', 'MOVDDUP', 'MOVDQ2Q', 'MOVHLPS', 'MOVHPD', 'MOVHPS',
-  'MOVLHPS', 'MOVLPD', 'MOVLPS', 'MOVMSKPD', 'MOVMSKPS', 'MOVNTQ', 'MOVQ2DQ',
-  'MOVSD', 'MOVSHDUP', 'MOVSLDUP', 'MOVSS', 'MULPD', 'MULPS', 'MULSD', 'MULSS', 
-  'PABSB', 'PABSD', 'PABSW', 'PACKSSDW', 'PACKSSWB', 'PACKUSWB', 'PADDB', 'PADDD', 'PADDSB', 'PADDSW',
-  'PADDUSB', 'PADDUSW', 'PADDW', 'PALIGNR', 'PAVGB', 'PAVGW', 'PCMPEQB', 'PCMPEQD', 'PCMPEQW',
-  'PCMPGTB', 'PCMPGTD', 'PCMPGTW', 'PEXTRW', 'PHADDD', 'PHADDSW', 'PHADDW', 'PHSUBD', 'PHSUBSW', 'PHSUBW', 'PINSRW',
-  'PMADDUBSW', 'PMADDWD', 'PMAXSW', 'PMAXUB', 'PMINSW', 'PMINUB', 'PMOVMSKB', 'PMULHRSW', 'PMULHUW', 'PMULHW',
-  'PMULLW', 'PMULUDQ', 'PSADBW', 'PSHUFB', 'PSHUFD', 'PSHUFHW', 'PSHUFLW', 'PSHUFW', 'PSIGNB', 'PSIGND',
-  'PSIGNW', 'PSLLD', 'PSLLDQ', 'PSLLQ', 'PSLLW', 'PSRAD', 'PSRAW', 'PSRLD', 'PSRLDQ', 'PSRLQ', 'PSRLW', 'PSUBB',
-  'PSUBD', 'PSUBSB', 'PSUBSW', 'PSUBUSB', 'PSUBUSW', 'PSUBW', 'PUNPCKHBW', 'PUNPCKHDQ', 
-  'PUNPCKHWD', 'PUNPCKLBW', 'PUNPCKLDQ', 'PUNPCKLWD', 'RCPPS', 'RCPSS', 'RSQRTPS', 'RSQRTSS',
-  'SHUFPD', 'SHUFPS', 'SQRTPD', 'SQRTPS', 'SQRTSD', 'SQRTSS', 'SUBPD', 'SUBPS', 'SUBSD', 'SUBSS', 'UCOMISD',
-  'UCOMISS', 'UNPCKHPD', 'UNPCKHPS', 'UNPCKLPD', 'UNPCKLPS', 
+  'ADDPD', 'ADDPS', 'ADDSD', 'ADDSS', 'ADDSUBPD', 'ADDSUBPS', 'CMPPD', 'CMPPS', 'CMPSD', 'CMPSS', 'COMISD', 'COMISS',
+  'CVTDQ2PD', 'CVTDQ2PS', 'CVTPD2DQ', 'CVTPD2PI', 'CVTPD2PS', 'CVTPI2PD', 'CVTPI2PS', 'CVTPS2DQ', 'CVTPS2PD',
+  'CVTPS2PI', 'CVTSD2SI', 'CVTSD2SS', 'CVTSI2SD', 'CVTSI2SS', 'CVTSS2SD', 'CVTSS2SI', 'CVTTPD2DQ', 'CVTTPD2PI',
+  'CVTTPS2DQ', 'CVTTPS2PI', 'CVTTSD2SI', 'CVTTSS2SI', 'DIVPD', 'DIVPS', 'DIVSD', 'DIVSS', 'HADDPD', 'HADDPS',
+  'HSUBPD', 'HSUBPS', 'MASKMOVDQU', 'MASKMOVQ', 'MAXPD', 'MAXPS', 'MAXSD', 'MAXSS', 'MINPD', 'MINPS', 'MINSD',
+  'MINSS', 'MOVDDUP', 'MOVDQ2Q', 'MOVHLPS', 'MOVHPD', 'MOVHPS', 'MOVLHPS', 'MOVLPD', 'MOVLPS', 'MOVMSKPD',
+  'MOVMSKPS', 'MOVNTQ', 'MOVQ2DQ', 'MOVSD', 'MOVSHDUP', 'MOVSLDUP', 'MOVSS', 'MULPD', 'MULPS', 'MULSD', 'MULSS',
+  'PABSB', 'PABSD', 'PABSW', 'PACKSSDW', 'PACKSSWB', 'PACKUSWB', 'PADDB', 'PADDD', 'PADDSB', 'PADDSW', 'PADDUSB',
+  'PADDUSW', 'PADDW', 'PALIGNR', 'PAVGB', 'PAVGW', 'PCMPEQB', 'PCMPEQD', 'PCMPEQW', 'PCMPGTB', 'PCMPGTD', 'PCMPGTW',
+  'PEXTRW', 'PHADDD', 'PHADDSW', 'PHADDW', 'PHSUBD', 'PHSUBSW', 'PHSUBW', 'PINSRW', 'PMADDUBSW', 'PMADDWD', 'PMAXSW',
+  'PMAXUB', 'PMINSW', 'PMINUB', 'PMOVMSKB', 'PMULHRSW', 'PMULHUW', 'PMULHW', 'PMULLW', 'PMULUDQ', 'PSADBW', 'PSHUFB',
+  'PSHUFD', 'PSHUFHW', 'PSHUFLW', 'PSHUFW', 'PSIGNB', 'PSIGND', 'PSIGNW', 'PSLLD', 'PSLLDQ', 'PSLLQ', 'PSLLW',
+  'PSRAD', 'PSRAW', 'PSRLD', 'PSRLDQ', 'PSRLQ', 'PSRLW', 'PSUBB', 'PSUBD', 'PSUBSB', 'PSUBSW', 'PSUBUSB', 'PSUBUSW',
+  'PSUBW', 'PUNPCKHBW', 'PUNPCKHDQ', 'PUNPCKHWD', 'PUNPCKLBW', 'PUNPCKLDQ', 'PUNPCKLWD', 'RCPPS', 'RCPSS', 'RSQRTPS',
+  'RSQRTSS', 'SHUFPD', 'SHUFPS', 'SQRTPD', 'SQRTPS', 'SQRTSD', 'SQRTSS', 'SUBPD', 'SUBPS', 'SUBSD', 'SUBSS',
+  'UCOMISD', 'UCOMISS', 'UNPCKHPD', 'UNPCKHPS', 'UNPCKLPD', 'UNPCKLPS',
 ] as const;
 type NotYet = (typeof NOT_YET)[number];
 
@@ -123,6 +114,8 @@ export class X86TranslatorImpl implements X86Translator {
     private readonly helpers: HelperTable,
     private readonly H: X86HelperIds,
     features: Set<string>,
+    /** Registers a decoded x87 instruction with the CPU; returns its index for the fpu helper. */
+    private readonly registerFpu: (insn: X86Insn) => number,
   ) {
     this.offered = X86_FEATURES.map((f) => features.has(f));
   }
@@ -1568,22 +1561,103 @@ export class X86TranslatorImpl implements X86Translator {
     }
     return true;
   }
-  trans_FNINIT(): boolean {
-    if (this.fpuUsable()) this.sys(SysOp.FpuInit, 0, 0);
+  /**
+   * An x87 instruction (or FXSAVE/FXRSTOR, FNSAVE/FRSTOR, FNSTENV/FLDENV) in the x87
+   * module (x87.ts): the translator registers the decoded instruction once and passes
+   * its index, the memory operand's address and the FIP/FDP pointers.
+   */
+  private fpu(checkUsable = true): boolean {
+    if (checkUsable && !this.fpuUsable()) return true;
+    const insn = this.insn;
+    const b = this.b;
+    const index = this.registerFpu(insn);
+    const ea = insn.hasMem ? this.ea() : this.c64(0);
+    const fdp = insn.hasMem ? this.toSize(this.effectiveOffset(insn), 4) : this.c32(0);
+    const fip = this.toSize(this.ripOf(this.pc), 4);
+    b.call(this.H.fpu, [this.c32(index), ea, fip, fdp, this.c32(insn.hasMem ? insn.seg : 0)]);
+    this.cc = null; // FCOMI and friends set the flags
     return true;
   }
-  trans_FNCLEX(): boolean {
-    if (this.fpuUsable()) this.sys(SysOp.FpuClex, 0, 0);
-    return true;
-  }
-  trans_FLDCW(): boolean {
-    if (this.fpuUsable()) this.sys(SysOp.FpuLoadCw, 0, this.load(0));
-    return true;
-  }
-  trans_FNSTCW(): boolean {
-    if (this.fpuUsable()) this.store(0, this.sys(SysOp.FpuStoreCw, 0, 0));
-    return true;
-  }
+  trans_F2XM1(): boolean { return this.fpu(); }
+  trans_FABS(): boolean { return this.fpu(); }
+  trans_FADD(): boolean { return this.fpu(); }
+  trans_FADDP(): boolean { return this.fpu(); }
+  trans_FBLD(): boolean { return this.fpu(); }
+  trans_FBSTP(): boolean { return this.fpu(); }
+  trans_FCHS(): boolean { return this.fpu(); }
+  trans_FCMOVCC(): boolean { return this.fpu(); }
+  trans_FCOM(): boolean { return this.fpu(); }
+  trans_FCOMI(): boolean { return this.fpu(); }
+  trans_FCOMIP(): boolean { return this.fpu(); }
+  trans_FCOMP(): boolean { return this.fpu(); }
+  trans_FCOMPP(): boolean { return this.fpu(); }
+  trans_FCOS(): boolean { return this.fpu(); }
+  trans_FDECSTP(): boolean { return this.fpu(); }
+  trans_FDIV(): boolean { return this.fpu(); }
+  trans_FDIVP(): boolean { return this.fpu(); }
+  trans_FDIVR(): boolean { return this.fpu(); }
+  trans_FDIVRP(): boolean { return this.fpu(); }
+  trans_FFREE(): boolean { return this.fpu(); }
+  trans_FIADD(): boolean { return this.fpu(); }
+  trans_FICOM(): boolean { return this.fpu(); }
+  trans_FICOMP(): boolean { return this.fpu(); }
+  trans_FIDIV(): boolean { return this.fpu(); }
+  trans_FIDIVR(): boolean { return this.fpu(); }
+  trans_FILD(): boolean { return this.fpu(); }
+  trans_FIMUL(): boolean { return this.fpu(); }
+  trans_FINCSTP(): boolean { return this.fpu(); }
+  trans_FIST(): boolean { return this.fpu(); }
+  trans_FISTP(): boolean { return this.fpu(); }
+  trans_FISTTP(): boolean { return this.fpu(); }
+  trans_FISUB(): boolean { return this.fpu(); }
+  trans_FISUBR(): boolean { return this.fpu(); }
+  trans_FLD(): boolean { return this.fpu(); }
+  trans_FLD1(): boolean { return this.fpu(); }
+  trans_FLDENV(): boolean { return this.fpu(); }
+  trans_FLDL2E(): boolean { return this.fpu(); }
+  trans_FLDL2T(): boolean { return this.fpu(); }
+  trans_FLDLG2(): boolean { return this.fpu(); }
+  trans_FLDLN2(): boolean { return this.fpu(); }
+  trans_FLDPI(): boolean { return this.fpu(); }
+  trans_FLDZ(): boolean { return this.fpu(); }
+  trans_FMUL(): boolean { return this.fpu(); }
+  trans_FMULP(): boolean { return this.fpu(); }
+  trans_FNOP(): boolean { return this.fpu(); }
+  trans_FNSAVE(): boolean { return this.fpu(); }
+  trans_FNSTENV(): boolean { return this.fpu(); }
+  trans_FPATAN(): boolean { return this.fpu(); }
+  trans_FPREM(): boolean { return this.fpu(); }
+  trans_FPREM1(): boolean { return this.fpu(); }
+  trans_FPTAN(): boolean { return this.fpu(); }
+  trans_FRNDINT(): boolean { return this.fpu(); }
+  trans_FRSTOR(): boolean { return this.fpu(); }
+  trans_FSCALE(): boolean { return this.fpu(); }
+  trans_FSIN(): boolean { return this.fpu(); }
+  trans_FSINCOS(): boolean { return this.fpu(); }
+  trans_FSQRT(): boolean { return this.fpu(); }
+  trans_FST(): boolean { return this.fpu(); }
+  trans_FSTP(): boolean { return this.fpu(); }
+  trans_FSUB(): boolean { return this.fpu(); }
+  trans_FSUBP(): boolean { return this.fpu(); }
+  trans_FSUBR(): boolean { return this.fpu(); }
+  trans_FSUBRP(): boolean { return this.fpu(); }
+  trans_FTST(): boolean { return this.fpu(); }
+  trans_FUCOM(): boolean { return this.fpu(); }
+  trans_FUCOMI(): boolean { return this.fpu(); }
+  trans_FUCOMIP(): boolean { return this.fpu(); }
+  trans_FUCOMP(): boolean { return this.fpu(); }
+  trans_FUCOMPP(): boolean { return this.fpu(); }
+  trans_FXAM(): boolean { return this.fpu(); }
+  trans_FXCH(): boolean { return this.fpu(); }
+  trans_FXRSTOR(): boolean { return this.fpu(); }
+  trans_FXSAVE(): boolean { return this.fpu(); }
+  trans_FXTRACT(): boolean { return this.fpu(); }
+  trans_FYL2X(): boolean { return this.fpu(); }
+  trans_FYL2XP1(): boolean { return this.fpu(); }
+  trans_FNINIT(): boolean { return this.fpu(); }
+  trans_FNCLEX(): boolean { return this.fpu(); }
+  trans_FLDCW(): boolean { return this.fpu(); }
+  trans_FNSTCW(): boolean { return this.fpu(); }
   trans_FNSTSW(): boolean {
     if (this.fpuUsable()) this.store(0, this.sys(SysOp.FpuStoreSw, 0, 0));
     return true;
@@ -1728,9 +1802,10 @@ export class X86TranslatorImpl implements X86Translator {
   trans_MFENCE(): boolean { return true; }
   trans_SFENCE(): boolean { return true; }
   trans_CLFLUSH(): boolean { return true; }
+  /** FWAIT: #NM only with both CR0.TS and CR0.MP; then #MF for a pending unmasked x87 exception. */
   trans_FWAIT(): boolean {
     if (this.flags & FLAG_TS) this.sys(SysOp.FwaitCheck, 0, 0);
-    return true;
+    return this.fpu(false);
   }
   trans_MONITOR(): boolean { return true; }
   trans_MWAIT(): boolean {
