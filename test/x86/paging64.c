@@ -22,8 +22,10 @@ static void wr(uint64_t va, uint64_t v) {
 static ureg user_rd(ureg va) { trap_clear(); rd(va); return trap_count ? trap_error | 0x100 : 0; }
 static ureg user_call(ureg va) {
   trap_clear();
-  ureg r = 0;
-  __asm__ volatile(TRAP_BEGIN "call *%1" TRAP_END : "+a"(r) : "r"(va) : "memory");
+  ureg r = 0, sp;
+  /* A call that faults at its target has pushed its return address: restore RSP. */
+  __asm__ volatile("movq %%rsp, %1\n\t" TRAP_BEGIN "call *%2" TRAP_END "movq %1, %%rsp"
+                   : "+a"(r), "=&r"(sp) : "r"(va) : "memory");
   return trap_count ? trap_error | 0x100 : r;
 }
 
