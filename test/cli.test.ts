@@ -181,6 +181,7 @@ describe('main: one-line errors before the machine starts', () => {
     [['--nographic=1'], 'qemu-ts: --nographic: takes no argument'],
     [['-M', 'q35'], "qemu-ts: -M q35: unsupported machine type 'q35' (supported: virt, pc; '-machine help' lists them)"],
     [['-M', 'pc', '-cpu', 'rv64'], "qemu-ts: -cpu rv64: unsupported CPU model 'rv64' (supported: qemu64, qemu32, max)"],
+    [['-M', 'pc', '-cpu', 'qemu64,+avx2'], "qemu-ts: -cpu qemu64,+avx2: property 'avx2' not found (switchable: sse3, pni, ssse3, cx16, popcnt, abm, lahf-lm, lahf_lm, syscall, nx, lm, rdtscp, clflush, pse36, sep)"],
     [['-M', 'pc', '-device', 'isa-debug-exit,iobase=zz'], "qemu-ts: -device isa-debug-exit,iobase=zz: property 'iobase=zz' is not valid for isa-debug-exit (iobase=N, iosize=N)"],
     [['-device', 'isa-debug-exit'], "qemu-ts: -device isa-debug-exit: No 'ISA' bus found for device 'isa-debug-exit'"],
     [['-display', 'gtk'], "qemu-ts: -display gtk: display 'gtk' is not available (qemu-ts has no graphical display; use -display none)"],

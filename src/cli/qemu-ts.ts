@@ -18,6 +18,7 @@ import { UserError, type DriveOptions, type LogOptions, type MachineOptions } fr
 import { createOverlay, openImage, type ImageFormat, type OpenedImage } from '../block/node-open.js';
 import { runMachine, type RunStats } from '../machine/run.js';
 import { attachStdioTerminal } from './terminal.js';
+import { CPU_MODELS, withCpuProps } from '../frontend/x86/cpuid.js';
 import { MAX_RAM_SIZE, parseRamSize } from '../machine/ram-size.js';
 import { describeFsError } from '../block/node-random-access-file.js';
 
@@ -307,9 +308,17 @@ function parseCpu(text: string, spelled: string, machine: string): CpuSpec {
   }
   const props: Record<string, string> = {};
   for (const part of rest) {
-    const m = /^([A-Za-z_][A-Za-z0-9_.-]*)(?:=([^=]+))?$/.exec(part);
-    if (!m) throw new UserError(`${spelled} ${oneLine(text)}: malformed CPU property '${oneLine(part)}'`);
-    props[m[1]!] = m[2] ?? 'on';
+    // name=value, name (on), or QEMU's +name / -name.
+    const m = /^([+-])?([A-Za-z_][A-Za-z0-9_.-]*)(?:=([^=]+))?$/.exec(part);
+    if (!m || (m[1] && m[3] !== undefined)) throw new UserError(`${spelled} ${oneLine(text)}: malformed CPU property '${oneLine(part)}'`);
+    props[m[2]!] = m[1] === '-' ? 'off' : (m[3] ?? 'on');
+  }
+  if (machine === 'pc') {
+    try {
+      withCpuProps(CPU_MODELS[model]!, props);
+    } catch (e) {
+      throw new UserError(`${spelled} ${oneLine(text)}: ${(e as Error).message}`);
+    }
   }
   return { model, props };
 }
@@ -459,7 +468,7 @@ export async function parseCommandLine(argv: readonly string[], io: CliIo = proc
     throw e;
   }
 
-  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives, cpu: cpu.model };
+  const options: MachineOptions = { machine, ramSize, bios, log, logSink, serialOut, drives, cpu: cpu.model, cpuProps: cpu.props };
   if (debugExit) options.debugExit = debugExit;
   if (debugconOut) options.debugconOut = debugconOut;
   if (kernel) options.kernel = kernel;

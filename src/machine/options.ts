@@ -51,6 +51,8 @@ export interface MachineOptions {
   backend?: 'js' | 'wasm';
   /** `-cpu` model name (the board's default when absent). */
   cpu?: string;
+  /** `-cpu` properties: features switched on or off ({ popcnt: 'on' }). */
+  cpuProps?: Record<string, string>;
   /** pc: `-device isa-debug-exit,iobase=..,iosize=..`. */
   debugExit?: { iobase: number; iosize: number };
   /** pc: `-debugcon`: bytes written to I/O port 0xe9. */

@@ -16,7 +16,7 @@ import { TcgEngine, ExecMode } from '../accel/tcg/engine.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { LatchedIrqLine } from '../devices/irq.js';
 import { X86Cpu, ATTR_DB, ATTR_G, ATTR_P, ATTR_S, CR0_ET, CR0_PE } from '../frontend/x86/cpu.js';
-import { CPU_MODELS } from '../frontend/x86/cpuid.js';
+import { CPU_MODELS, withCpuProps } from '../frontend/x86/cpuid.js';
 import { GPR_BASE, Seg } from '../frontend/x86/state.js';
 import { AddressSpace } from '../memory/address-space.js';
 import { IoSpace } from '../memory/io-space.js';
@@ -102,8 +102,14 @@ export class X86PcMachine {
       throw new UserError(`-m ${options.ramSize / MiB}M: the pc board takes at most 3072M for now (RAM above 4 GiB is not mapped yet)`);
     }
     const modelName = options.cpu ?? 'qemu64';
-    const model = CPU_MODELS[modelName];
-    if (!model) throw new UserError(`-cpu ${modelName}: unable to find CPU model '${modelName}' (x86 models: ${Object.keys(CPU_MODELS).join(', ')})`);
+    const base = CPU_MODELS[modelName];
+    if (!base) throw new UserError(`-cpu ${modelName}: unable to find CPU model '${modelName}' (x86 models: ${Object.keys(CPU_MODELS).join(', ')})`);
+    let model = base;
+    try {
+      model = withCpuProps(base, options.cpuProps ?? {});
+    } catch (e) {
+      throw new UserError(`-cpu ${modelName}: ${(e as Error).message}`);
+    }
     if (options.bios !== 'none' && options.bios !== 'default') {
       throw new UserError('-bios: the pc board does not run firmware images yet; give a Multiboot -kernel');
     }

@@ -1,6 +1,6 @@
-// x86: bits=64 cpu=max
+// x86: bits=64 cpu=qemu64,+popcnt,+abm
 /* BSF/BSR and the F3-prefixed TZCNT/LZCNT encodings plus POPCNT on the
- * "max" CPU model, where BMI1, ABM/LZCNT and POPCNT exist (qemu64 has none
+ * qemu64 CPU model with POPCNT and ABM/LZCNT switched on (qemu64 has none
  * of them, so bitops32/bitops64 see F3 0F BC/BD as BSF/BSR and skip
  * POPCNT). Same code as bitops_template.h's bsx_tests. */
 #include "bitops_template.h"

@@ -23,6 +23,8 @@ export const enum Edx81 {
 }
 export const enum Ecx81 {
   LAHF_LM = 1 << 0,
+  /** LZCNT. */
+  ABM = 1 << 5,
 }
 
 export interface CpuModel {
@@ -55,7 +57,7 @@ export const CPU_MODELS: Record<string, CpuModel> = {
   max: {
     name: 'max', vendor: 'GenuineIntel', signature: 0x000106a5,
     edx1: BASE_EDX, ecx1: Ecx1.SSE3 | Ecx1.SSSE3 | Ecx1.CX16 | Ecx1.POPCNT | Ecx1.HYPERVISOR,
-    edx81: Edx81.SYSCALL | Edx81.NX | Edx81.RDTSCP | Edx81.LM, ecx81: Ecx81.LAHF_LM,
+    edx81: Edx81.SYSCALL | Edx81.NX | Edx81.RDTSCP | Edx81.LM, ecx81: Ecx81.LAHF_LM | Ecx81.ABM,
     brand: 'qemu-ts x86 CPU (max)',
   },
 };
@@ -82,7 +84,34 @@ export function modelFeatures(m: CpuModel): Set<string> {
   add((m.edx81 & Edx81.RDTSCP) !== 0, 'rdtscp');
   add((m.edx81 & Edx81.LM) !== 0, 'lm');
   add((m.ecx81 & Ecx81.LAHF_LM) !== 0, 'lahf', 'lahf_lm');
+  add((m.ecx81 & Ecx81.ABM) !== 0, 'abm', 'lzcnt');
   return f;
+}
+
+/** CPUID features `-cpu model,+name` / `-name` / `name=on|off` can switch (QEMU's names). */
+const SWITCHABLE: Record<string, ['edx1' | 'ecx1' | 'edx81' | 'ecx81', number]> = {
+  sse3: ['ecx1', Ecx1.SSE3], pni: ['ecx1', Ecx1.SSE3], ssse3: ['ecx1', Ecx1.SSSE3], cx16: ['ecx1', Ecx1.CX16],
+  popcnt: ['ecx1', Ecx1.POPCNT], abm: ['ecx81', Ecx81.ABM], 'lahf-lm': ['ecx81', Ecx81.LAHF_LM],
+  lahf_lm: ['ecx81', Ecx81.LAHF_LM], syscall: ['edx81', Edx81.SYSCALL], nx: ['edx81', Edx81.NX],
+  lm: ['edx81', Edx81.LM], rdtscp: ['edx81', Edx81.RDTSCP], clflush: ['edx1', Edx1.CLFLUSH],
+  pse36: ['edx1', Edx1.PSE36], sep: ['edx1', Edx1.SEP],
+};
+
+/**
+ * The model with features switched by `-cpu` properties ({ popcnt: 'on', nx: 'off' });
+ * throws an Error naming the first property it cannot apply. Only features qemu-ts
+ * implements can be switched on.
+ */
+export function withCpuProps(m: CpuModel, props: Record<string, string>): CpuModel {
+  const out = { ...m };
+  for (const [name, value] of Object.entries(props)) {
+    const bit = SWITCHABLE[name];
+    if (!bit) throw new Error(`property '${name}' not found (switchable: ${Object.keys(SWITCHABLE).join(', ')})`);
+    if (value !== 'on' && value !== 'off') throw new Error(`property '${name}' takes on or off, not '${value}'`);
+    const [word, mask] = bit;
+    out[word] = value === 'on' ? out[word] | mask : out[word] & ~mask;
+  }
+  return out;
 }
 
 const str4 = (s: string, i: number): number =>

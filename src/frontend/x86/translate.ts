@@ -118,7 +118,10 @@ export class X86TranslatorImpl implements X86Translator {
     private readonly registerFpu: (insn: X86Insn) => number,
   ) {
     this.offered = X86_FEATURES.map((f) => features.has(f));
+    this.lzcnt = features.has('lzcnt');
   }
+  /** F3 0F BD is LZCNT on CPUs with ABM, BSR otherwise. */
+  private readonly lzcnt: boolean;
 
   // ---- block driver -------------------------------------------------------------------------
 
@@ -1287,7 +1290,23 @@ export class X86TranslatorImpl implements X86Translator {
     return true;
   }
   trans_BSF(): boolean { return this.bitScan(0); }
-  trans_BSR(): boolean { return this.bitScan(1); }
+  trans_BSR(): boolean {
+    if (this.insn.rep === 0xf3 && this.lzcnt) return this.leadingZeros();
+    return this.bitScan(1);
+  }
+  /** LZCNT: the operand size when the source is 0 (CF set); ZF when the count is 0. */
+  private leadingZeros(): boolean {
+    const b = this.b;
+    const size = this.opSize(0);
+    const v = this.load(1);
+    const bsr = this.toSize(b.call(this.H.bitScan, [this.c32(1 | (size << 4)), this.to64(v)])!, 4);
+    const isZero = b.setcond(Cond.EQ, v, this.cOf(size, 0), Type.I32);
+    const count = b.movcond(Cond.NE, isZero, this.c32(0), this.c32(size * 8), b.sub(this.c32(size * 8 - 1), bsr));
+    this.store(0, this.toSize(count, size));
+    const zf = b.shli(b.setcond(Cond.EQ, count, this.c32(0), Type.I32), 6);
+    this.setCcEflags(b.or(isZero, zf)); // CF is bit 0
+    return true;
+  }
   trans_POPCNT(): boolean { return this.bitScan(2); }
 
   trans_BSWAP(): boolean {
