@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Guest-speed benchmark suite: runs the bare-metal workloads of bench/riscv/
-// (see WORKLOADS in bench/riscv/build.mjs) alternately on QEMU and qemu-ts,
+// (see WORKLOADS in bench/riscv/build.mjs) and their x86 builds (bench/x86/build.mjs,
+// on the pc board against qemu-system-i386/x86_64) alternately on QEMU and qemu-ts,
 // subtracts each emulator's start-up cost (measured with a program that exits
 // at once), takes medians and prints one table: seconds, guest MIPS and the
 // qemu-ts/QEMU time ratio per workload, plus their geometric means.
@@ -23,10 +24,26 @@
 
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { WORKLOADS, WORKLOAD_NAMES, buildBench } from './riscv/build.mjs';
+import { WORKLOADS as RISCV_WORKLOADS, buildBench } from './riscv/build.mjs';
+import { X86_WORKLOADS, buildX86Bench } from './x86/build.mjs';
 import {
   commandLine, qemuTsAvailable, qemuTsCommand, qemuVersion, qemuVirtCommand, runEmulator,
 } from '../test/riscv/emulators.mjs';
+import { qemuCommand as x86QemuCommand, qemuTsCommand as x86QemuTsCommand, qemuVersion as x86QemuVersion } from '../test/x86/emulators.mjs';
+
+/** Every workload, RISC-V ones first. */
+const WORKLOADS = [...RISCV_WORKLOADS, ...X86_WORKLOADS];
+const WORKLOAD_NAMES = WORKLOADS.map((w) => w.name);
+const isX86 = (name) => X86_WORKLOADS.some((w) => w.name === name);
+
+/**
+ * The command line of a target on an emulator ('QEMU' or 'qemu-ts'): RISC-V targets on
+ * the virt board, x86 ones (platform x86-32 / x86-64) on the pc board.
+ */
+function commandFor(emulator, target) {
+  if (target.platform?.startsWith('x86')) return emulator === 'QEMU' ? x86QemuCommand(target) : x86QemuTsCommand(target);
+  return emulator === 'QEMU' ? qemuVirtCommand(target.out) : qemuTsCommand(target.out);
+}
 
 const USAGE = `usage: node bench/run.mjs [options]
   --only a,b         workloads to run (default: all; --list shows them)
@@ -109,10 +126,12 @@ function checksumLine(name, stdout) {
   return m ? { rounds: Number(m[1]), checksum: m[2] } : null;
 }
 
-function failure(r) {
+/** Why a run failed, or null. `target`: x86 programs end through isa-debug-exit, whose status for 0 is 1. */
+function failure(r, target) {
+  const ok = target?.platform?.startsWith('x86') ? 1 : 0;
   if (r.spawnError) return `failed to start: ${r.spawnError.message}`;
   if (r.timedOut) return `timed out after ${(r.wallMs / 1000).toFixed(1)} s`;
-  if (r.status !== 0) {
+  if (r.status !== ok) {
     const tail = `${r.stdout}${r.stderr}`.trim().slice(-1000);
     return `exit status ${r.status ?? r.signal}${tail ? `\n${tail}` : ''}`;
   }
@@ -158,10 +177,10 @@ function printTable(header, rows, { leftColumns = 1 } = {}) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) {
-    for (const w of WORKLOADS) console.log(`${w.name.padEnd(10)} ${w.what}`);
+    for (const w of WORKLOADS) console.log(`${w.name.padEnd(14)} ${w.what}`);
     return 0;
   }
-  const version = qemuVersion();
+  const version = qemuVersion() ?? (opts.names.every(isX86) ? x86QemuVersion() : null);
   const useQemuTs = !opts.qemuOnly;
   if (opts.qemuOnly && !version) {
     console.error('--qemu-only: qemu-system-riscv64 not found');
@@ -173,12 +192,23 @@ async function main() {
   }
   if (!version) console.log('qemu-system-riscv64 not found: measuring qemu-ts alone (no ratios)');
 
-  const targets = await buildBench({ names: opts.names, rounds: opts.rounds, log: (m) => console.log(m) });
+  const riscvNames = opts.names.filter((n) => !isX86(n));
+  const x86Names = opts.names.filter(isX86);
+  const log = (m) => console.log(m);
+  const riscvTargets = riscvNames.length ? await buildBench({ names: riscvNames, rounds: opts.rounds, log }) : {};
+  const x86Targets = x86Names.length ? await buildX86Bench({ names: x86Names, rounds: opts.rounds, log }) : {};
+  const targets = { ...riscvTargets, ...x86Targets };
+  if (riscvTargets.nop) riscvTargets.nop.platform = 'riscv64';
+  for (const n of riscvNames) targets[n].platform = 'riscv64';
+  // Start-up probes, one per platform in use.
+  const nops = new Map();
+  if (riscvTargets.nop) nops.set('riscv64', riscvTargets.nop);
+  for (const n of x86Names) nops.set(targets[n].platform, x86Targets[`nop-${targets[n].platform}`]);
   const timeoutMs = opts.timeoutS * 1000;
 
   const emus = [];
-  if (version) emus.push({ name: 'QEMU', label: version.replace('QEMU emulator version ', 'QEMU '), command: qemuVirtCommand, env: undefined });
-  if (useQemuTs) emus.push({ name: 'qemu-ts', label: 'qemu-ts', command: qemuTsCommand, env: { QEMU_TS_STATS: '1' } });
+  if (version) emus.push({ name: 'QEMU', label: version.replace('QEMU emulator version ', 'QEMU '), command: (tg) => commandFor('QEMU', tg), env: undefined });
+  if (useQemuTs) emus.push({ name: 'qemu-ts', label: 'qemu-ts', command: (tg) => commandFor('qemu-ts', tg), env: { QEMU_TS_STATS: '1' } });
   const q = emus.find((e) => e.name === 'QEMU');
   const t = emus.find((e) => e.name === 'qemu-ts');
 
@@ -191,24 +221,28 @@ async function main() {
   const mismatches = [];
 
   console.log(`workloads: ${opts.names.join(', ')}; ${opts.runs} run(s) each, emulators alternating`);
-  for (const e of emus) console.log(`  ${e.name}: ${commandLine(e.command(`build/riscv-bench/<workload>.elf`))}`);
+  for (const e of emus) for (const nop of nops.values()) console.log(`  ${e.name} (${nop.platform}): ${commandLine(e.command({ ...nop, out: `<workload>.elf` }))}`);
 
-  // Start-up cost: the nop program, same number of runs.
-  const startup = new Map(emus.map((e) => [e.name, []]));
+  // Start-up cost: the nop program of each platform, same number of runs.
+  // startup.get(emulator).get(platform) = seconds per run
+  const startup = new Map(emus.map((e) => [e.name, new Map([...nops.keys()].map((p) => [p, []]))]));
   const startupError = new Map();
   for (let i = 0; i < opts.runs; i++) {
     for (const e of emus) {
-      if (startupError.has(e.name)) continue;
-      const r = await runEmulator(e.command(targets.nop.out), { timeoutMs: 60_000, env: e.env });
-      const err = failure(r);
-      if (err) startupError.set(e.name, `start-up run: ${err}`);
-      else startup.get(e.name).push(r.wallMs / 1000);
+      for (const [platform, nop] of nops) {
+        if (startupError.has(e.name)) continue;
+        const r = await runEmulator(e.command(nop), { timeoutMs: 60_000, env: e.env });
+        const err = failure(r, nop);
+        if (err) startupError.set(e.name, `start-up run (${platform}): ${err}`);
+        else startup.get(e.name).get(platform).push(r.wallMs / 1000);
+      }
     }
   }
   for (const [name, err] of startupError) console.error(`${name}: ${err}`);
   const live = emus.filter((e) => !startupError.has(e.name));
   if (live.length === 0) return 1;
-  console.log(`start-up (median): ${live.map((e) => `${e.name} ${median(startup.get(e.name)).toFixed(3)} s`).join(', ')}`);
+  const startupText = (e) => [...nops.keys()].map((p) => `${e.name} ${p} ${median(startup.get(e.name).get(p)).toFixed(3)} s`).join(', ');
+  console.log(`start-up (median): ${live.map(startupText).join(', ')}`);
 
   // The workloads, alternating emulators so drift in machine load hits both.
   for (let i = 0; i < opts.runs; i++) {
@@ -219,8 +253,8 @@ async function main() {
       for (const e of live) {
         const er = res[e.name];
         if (er.error) continue;
-        const r = await runEmulator(e.command(elf), { timeoutMs, env: e.env });
-        const err = failure(r);
+        const r = await runEmulator(e.command(targets[n]), { timeoutMs, env: e.env });
+        const err = failure(r, targets[n]);
         if (err) {
           er.error = err;
           parts.push(`${e.name} FAILED`);
@@ -280,7 +314,7 @@ async function main() {
       if (!e || startupError.has(e.name)) return undefined;
       const er = res[e.name];
       if (er.error || er.wall.length === 0) return undefined;
-      const x = median(er.wall) - median(startup.get(e.name));
+      const x = median(er.wall) - median(startup.get(e.name).get(targets[n].platform));
       // Within the start-up noise: no meaningful time (raise --rounds).
       if (x < 0.005) {
         tooShort.add(n);
@@ -320,7 +354,7 @@ async function main() {
   }
 
   console.log(`\n${opts.runs} run(s) each, medians, start-up subtracted` +
-    `${live.map((e) => `; ${e.name} start-up ${median(startup.get(e.name)).toFixed(3)} s`).join('')}` +
+    `; start-up ${live.map(startupText).join(', ')}` +
     (q ? `\nQEMU: ${q.label}` : ''));
   const header = [
     'workload', 'rounds', 'G insns',
@@ -354,15 +388,15 @@ async function main() {
     ok = false;
     console.error(`\n*** CHECKSUM MISMATCH in ${m.name} (rounds=${m.rounds}): QEMU ${m.qemu}, qemu-ts ${m.qemuTs}`);
     console.error(`*** qemu-ts computes a different result from QEMU: an emulation bug. Reproduce with`);
-    console.error(`***   ${commandLine(qemuVirtCommand(targets[m.name].out))}`);
-    console.error(`***   ${commandLine(qemuTsCommand(targets[m.name].out))}`);
+    console.error(`***   ${commandLine(commandFor('QEMU', targets[m.name]))}`);
+    console.error(`***   ${commandLine(commandFor('qemu-ts', targets[m.name]))}`);
   }
 
   if (opts.json) {
     writeFileSync(opts.json, JSON.stringify({
       date: new Date().toISOString(),
       qemu: version, runs: opts.runs,
-      startupS: Object.fromEntries(live.map((e) => [e.name, startup.get(e.name)])),
+      startupS: Object.fromEntries(live.map((e) => [e.name, Object.fromEntries(startup.get(e.name))])),
       samples: Object.fromEntries(opts.names.map((n) => [n, {
         elf: basename(targets[n].out),
         ...Object.fromEntries(emus.map((e) => [e.name, { wallS: results[n][e.name].wall, checksum: results[n][e.name].checksum, error: results[n][e.name].error }])),
