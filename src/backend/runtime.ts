@@ -67,6 +67,53 @@ export function flushSoftTlb(tlb: SoftTlb): void {
   tlb.writeLo.fill(TLB_INVALID);
 }
 
+/** What filling a soft TLB needs to know about physical memory (an AddressSpace). */
+export interface TlbMemory {
+  readonly ramBase: number;
+  /** 1 for each RAM page that holds translated code. */
+  readonly codePages: Uint8Array;
+  isRamPage(paddr: number): boolean;
+}
+
+/**
+ * Record the page of virtual address (lo, hi) at physical `paddr` in a soft TLB, after a
+ * slow-path access proved the permissions: reads always; writes when `writable` and the
+ * page holds no translated code (those stores must reach the slow path). MMIO and
+ * partly-MMIO pages are never recorded.
+ */
+export function fillSoftTlb(tlb: SoftTlb, mem: TlbMemory, lo: number, hi: number, paddr: number, writable: boolean): void {
+  if (!mem.isRamPage(paddr)) return;
+  const i = (lo >>> 12) & TLB_MASK;
+  const pageOff = paddr - mem.ramBase - (paddr % PAGE_SIZE);
+  const tag = lo & -PAGE_SIZE;
+  tlb.readLo[i] = tag;
+  tlb.readHi[i] = hi;
+  tlb.ramOffset[i] = pageOff;
+  const code = mem.codePages[pageOff / PAGE_SIZE] !== 0;
+  tlb.writeLo[i] = code || !writable ? TLB_INVALID : tag;
+  tlb.writeHi[i] = hi;
+}
+
+/** A RAM page now holds translated code: forget write permission for it in every TLB. */
+export function protectCodePageIn(tlbs: readonly SoftTlb[], ramPage: number): void {
+  const off = ramPage * PAGE_SIZE;
+  for (const tlb of tlbs) {
+    for (let i = 0; i < TLB_SIZE; i++) if (tlb.ramOffset[i] === off) tlb.writeLo[i] = TLB_INVALID;
+  }
+}
+
+/** A slow-path load's result as generated code expects it: extended per MemOp; a 64-bit value's high word in retHi. */
+export function extendLoad(vlo: number, vhi: number, memop: number, retHi: Int32Array): number {
+  switch (memop & 7) {
+    case 0: return vlo & 0xff;
+    case 1: return vlo & 0xffff;
+    case 4: return (vlo << 24) >> 24;
+    case 5: return (vlo << 16) >> 16;
+    case 3: retHi[0] = vhi; return vlo;
+    default: return vlo | 0;
+  }
+}
+
 export interface Runtime {
   /** CPU state: guest registers as int32 words (see the frontend's state layout). */
   readonly state: Int32Array;

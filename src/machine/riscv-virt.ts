@@ -35,6 +35,7 @@ import { MachineOptions, UserError } from './options.js';
 import { BuiltinSbi } from './riscv-sbi.js';
 import { buildVirtFdt } from './virt-fdt.js';
 import { runBoard } from './run-loop.js';
+import { OutputBuffer } from './output-buffer.js';
 import {
   VIRT_IRQ, VIRT_KERNEL_OFFSET, VIRT_MEMMAP, VIRT_PLIC_NUM_SOURCES,
 } from './virt-memmap.js';
@@ -88,13 +89,14 @@ export class RiscvVirtMachine {
   readonly dtb: Uint8Array | null = null;
   /** Exit status once the guest has ended the run (RESET_REQUESTED for a reset). */
   exitStatus: number | null = null;
-  private readonly pendingOutput: number[] = [];
+  private readonly output: OutputBuffer;
   private readonly ramBase = VIRT_MEMMAP.dram.base;
 
   constructor(
     private readonly options: MachineOptions,
     mode: ExecMode = 'jit',
   ) {
+    this.output = new OutputBuffer(options.serialOut);
     if (options.machine !== 'virt') throw new UserError(`unsupported machine type '${options.machine}'`);
     if (options.ramSize < 16 * MiB) throw new UserError(`-m ${options.ramSize / MiB}M: too little RAM for the virt board (16M at least)`);
     const firmware = options.bios;
@@ -349,14 +351,11 @@ export class RiscvVirtMachine {
   }
 
   private emit(byte: number): void {
-    this.pendingOutput.push(byte);
-    if (this.pendingOutput.length >= 4096) this.flushOutput();
+    this.output.push(byte);
   }
 
   flushOutput(): void {
-    if (this.pendingOutput.length === 0) return;
-    this.options.serialOut(Uint8Array.from(this.pendingOutput));
-    this.pendingOutput.length = 0;
+    this.output.flush();
   }
 
   /** Request the run loop to stop (status as given), e.g. from the embedding API. */

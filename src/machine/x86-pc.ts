@@ -25,6 +25,7 @@ import { VirtualClock, hostTimeSource } from './clock.js';
 import { EM_386, EM_X86_64, isElf, parseElf } from './elf.js';
 import { MachineOptions, UserError } from './options.js';
 import { runBoard } from './run-loop.js';
+import { OutputBuffer } from './output-buffer.js';
 
 /** Deterministic mode: virtual nanoseconds per guest instruction. */
 const DETERMINISTIC_NS_PER_INSN = 10;
@@ -91,12 +92,13 @@ export class X86PcMachine {
   readonly clock: VirtualClock;
   readonly uart: Uart16550;
   exitStatus: number | null = null;
-  private readonly pendingOutput: number[] = [];
+  private readonly output: OutputBuffer;
 
   constructor(
     private readonly options: MachineOptions,
     mode: ExecMode = 'jit',
   ) {
+    this.output = new OutputBuffer(options.serialOut);
     if (options.ramSize < 2 * MiB) throw new UserError(`-m ${options.ramSize / MiB}M: too little RAM for the pc board (2M at least)`);
     if (options.ramSize > 3 * 1024 * MiB) {
       throw new UserError(`-m ${options.ramSize / MiB}M: the pc board takes at most 3072M for now (RAM above 4 GiB is not mapped yet)`);
@@ -259,14 +261,11 @@ export class X86PcMachine {
   }
 
   private emit(byte: number): void {
-    this.pendingOutput.push(byte);
-    if (this.pendingOutput.length >= 4096) this.flushOutput();
+    this.output.push(byte);
   }
 
   flushOutput(): void {
-    if (this.pendingOutput.length === 0) return;
-    this.options.serialOut(Uint8Array.from(this.pendingOutput));
-    this.pendingOutput.length = 0;
+    this.output.flush();
   }
 
   stop(status = 0): void {

@@ -8,7 +8,8 @@
  */
 import { HelperTable, Temp, TempKind, Type } from '../../ir/ir.js';
 import {
-  ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, flushSoftTlb,
+  ExitCode, MEMOP_RMW, PAGE_SIZE, Runtime, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, extendLoad, fillSoftTlb,
+  flushSoftTlb, protectCodePageIn,
 } from '../../backend/runtime.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import { fpu } from '../../fpu/softfloat.js';
@@ -404,25 +405,12 @@ export class RiscvCpu implements TcgTarget, SystemHelperHost, InsnFetcher {
    * caller passes what it proved.
    */
   private fillTlb(mmu: number, lo: number, hi: number, paddr: number, writable: boolean): void {
-    if (!this.bus.isRamPage(paddr)) return;
-    const tlb = this.tlbs[mmu];
-    const i = (lo >>> 12) & TLB_MASK;
-    const pageOff = paddr - this.bus.ramBase - (paddr % PAGE_SIZE);
-    const tag = lo & -PAGE_SIZE;
-    tlb.readLo[i] = tag;
-    tlb.readHi[i] = hi;
-    tlb.ramOffset[i] = pageOff;
-    const code = this.bus.codePages[pageOff / PAGE_SIZE] !== 0;
-    tlb.writeLo[i] = code || !writable ? TLB_INVALID : tag;
-    tlb.writeHi[i] = hi;
+    fillSoftTlb(this.tlbs[mmu], this.bus, lo, hi, paddr, writable);
   }
 
   /** Forget write permission for a RAM page that now holds translated code. */
   protectCodePage(ramPage: number): void {
-    const off = ramPage * PAGE_SIZE;
-    for (const tlb of this.tlbs) {
-      for (let i = 0; i < TLB_SIZE; i++) if (tlb.ramOffset[i] === off) tlb.writeLo[i] = TLB_INVALID;
-    }
+    protectCodePageIn(this.tlbs, ramPage);
   }
 
   /** Drop the cached translations of one virtual page (sfence.vma with an address). */
@@ -491,14 +479,7 @@ export class RiscvCpu implements TcgTarget, SystemHelperHost, InsnFetcher {
   }
 
   private extend(vlo: number, vhi: number, memop: number): number {
-    switch (memop & 7) {
-      case 0: return vlo & 0xff;
-      case 1: return vlo & 0xffff;
-      case 4: return (vlo << 24) >> 24;
-      case 5: return (vlo << 16) >> 16;
-      case 3: this.retHi[0] = vhi; return vlo;
-      default: return vlo | 0;
-    }
+    return extendLoad(vlo, vhi, memop, this.retHi);
   }
 
   storeSlow(vlo: number, vhi: number, lo: number, hi: number, memop: number, _insnIndex: number): void {

@@ -12,7 +12,8 @@
  */
 import { HelperFlags, HelperInfo, HelperTable, Temp, TempKind, Type } from '../../ir/ir.js';
 import {
-  MEMOP_RMW, PAGE_SIZE, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, flushSoftTlb,
+  MEMOP_RMW, PAGE_SIZE, SoftTlb, TLB_INVALID, TLB_MASK, TLB_SIZE, createSoftTlb, extendLoad, fillSoftTlb, flushSoftTlb,
+  protectCodePageIn,
 } from '../../backend/runtime.js';
 import type { AddressSpace } from '../../memory/address-space.js';
 import type { StateLayout, TcgTarget } from '../../accel/tcg/target.js';
@@ -592,24 +593,11 @@ export class X86Cpu implements TcgTarget {
   }
 
   private fillTlb(mmu: number, lo: number, hi: number, paddr: number, writable: boolean): void {
-    if (!this.bus.isRamPage(paddr)) return;
-    const tlb = this.tlbs[mmu];
-    const i = (lo >>> 12) & TLB_MASK;
-    const pageOff = paddr - this.bus.ramBase - (paddr % PAGE_SIZE);
-    const tag = lo & -PAGE_SIZE;
-    tlb.readLo[i] = tag;
-    tlb.readHi[i] = hi;
-    tlb.ramOffset[i] = pageOff;
-    const code = this.bus.codePages[pageOff / PAGE_SIZE] !== 0;
-    tlb.writeLo[i] = code || !writable ? TLB_INVALID : tag;
-    tlb.writeHi[i] = hi;
+    fillSoftTlb(this.tlbs[mmu], this.bus, lo, hi, paddr, writable);
   }
 
   protectCodePage(ramPage: number): void {
-    const off = ramPage * PAGE_SIZE;
-    for (const tlb of this.tlbs) {
-      for (let i = 0; i < TLB_SIZE; i++) if (tlb.ramOffset[i] === off) tlb.writeLo[i] = TLB_INVALID;
-    }
+    protectCodePageIn(this.tlbs, ramPage);
   }
 
   flushTlb(): void {
@@ -683,14 +671,7 @@ export class X86Cpu implements TcgTarget {
   }
 
   private extend(vlo: number, vhi: number, memop: number): number {
-    switch (memop & 7) {
-      case 0: return vlo & 0xff;
-      case 1: return vlo & 0xffff;
-      case 4: return (vlo << 24) >> 24;
-      case 5: return (vlo << 16) >> 16;
-      case 3: this.retHi[0] = vhi; return vlo;
-      default: return vlo | 0;
-    }
+    return extendLoad(vlo, vhi, memop, this.retHi);
   }
 
   storeSlow(vlo: number, vhi: number, lo: number, hi: number, memop: number, _insnIndex: number): void {

@@ -760,15 +760,8 @@ export class X86TranslatorImpl implements X86Translator {
     this.setReg(0, 1, this.b.neg(this.carry()));
     return true;
   }
-  trans_CLI(): boolean {
-    this.sys(SysOp.Cli, 0, 0);
-    return true;
-  }
-  trans_STI(): boolean {
-    this.sys(SysOp.Sti, 0, 0);
-    this.endNoChain();
-    return true;
-  }
+  trans_CLI(): boolean { return this.sysInsn(SysOp.Cli); }
+  trans_STI(): boolean { return this.sysInsn(SysOp.Sti, true); }
   trans_PUSHF(): boolean {
     const size = this.insn.opSize;
     const f = this.b.call(this.H.eflagsRead, [])!;
@@ -1002,24 +995,14 @@ export class X86TranslatorImpl implements X86Translator {
     this.ended = true;
     return true;
   }
-  trans_SYSRET(): boolean {
-    this.sys(SysOp.Sysret, this.insn.opSize, 0);
-    this.b.exitTb(ExitCode.NoChain);
-    this.ended = true;
-    return true;
-  }
+  trans_SYSRET(): boolean { return this.modeChange(SysOp.Sysret, this.insn.opSize); }
   trans_SYSENTER(): boolean {
     this.sys(SysOp.Sysenter, 0, 0);
     this.b.exitTb(ExitCode.NoChain);
     this.ended = true;
     return true;
   }
-  trans_SYSEXIT(): boolean {
-    this.sys(SysOp.Sysexit, this.insn.opSize, 0);
-    this.b.exitTb(ExitCode.NoChain);
-    this.ended = true;
-    return true;
-  }
+  trans_SYSEXIT(): boolean { return this.modeChange(SysOp.Sysexit, this.insn.opSize); }
 
   // ---- shifts and rotates -----------------------------------------------------------------------
 
@@ -1814,6 +1797,20 @@ export class X86TranslatorImpl implements X86Translator {
 
   // ---- system instructions --------------------------------------------------------------------
 
+  /** A system instruction run by the sys helper; `end`: it may change the CPU mode, so end the block after it. */
+  private sysInsn(op: SysOp, end = false): boolean {
+    this.sys(op, 0, 0);
+    if (end) this.endNoChain();
+    return true;
+  }
+  /** A transfer of control run by the sys helper (it sets the pc and perhaps the mode): back to the engine. */
+  private modeChange(op: SysOp, arg: number): boolean {
+    this.sys(op, arg, 0);
+    this.b.exitTb(ExitCode.NoChain);
+    this.ended = true;
+    return true;
+  }
+
   trans_NOP(): boolean { return true; }
   trans_PAUSE(): boolean { return true; }
   trans_PREFETCH(): boolean { return true; }
@@ -1827,10 +1824,7 @@ export class X86TranslatorImpl implements X86Translator {
     return this.fpu(false);
   }
   trans_MONITOR(): boolean { return true; }
-  trans_MWAIT(): boolean {
-    this.sys(SysOp.Mwait, 0, 0);
-    return true;
-  }
+  trans_MWAIT(): boolean { return this.sysInsn(SysOp.Mwait); }
   trans_UD0(): boolean { return this.ud(); }
   trans_UD1(): boolean { return this.ud(); }
   trans_UD2(): boolean { return this.ud(); }
@@ -1848,35 +1842,13 @@ export class X86TranslatorImpl implements X86Translator {
     this.ended = true;
     return true;
   }
-  trans_CPUID(): boolean {
-    this.sys(SysOp.Cpuid, 0, 0);
-    return true;
-  }
-  trans_RDTSC(): boolean {
-    this.sys(SysOp.Rdtsc, 0, 0);
-    return true;
-  }
-  trans_RDTSCP(): boolean {
-    this.sys(SysOp.Rdtscp, 0, 0);
-    return true;
-  }
-  trans_RDPMC(): boolean {
-    this.sys(SysOp.Rdpmc, 0, 0);
-    return true;
-  }
-  trans_RDMSR(): boolean {
-    this.sys(SysOp.Rdmsr, 0, 0);
-    return true;
-  }
-  trans_WRMSR(): boolean {
-    this.sys(SysOp.Wrmsr, 0, 0);
-    this.endNoChain();
-    return true;
-  }
-  trans_WBINVD(): boolean {
-    this.sys(SysOp.NeedCpl0, 0, 0);
-    return true;
-  }
+  trans_CPUID(): boolean { return this.sysInsn(SysOp.Cpuid); }
+  trans_RDTSC(): boolean { return this.sysInsn(SysOp.Rdtsc); }
+  trans_RDTSCP(): boolean { return this.sysInsn(SysOp.Rdtscp); }
+  trans_RDPMC(): boolean { return this.sysInsn(SysOp.Rdpmc); }
+  trans_RDMSR(): boolean { return this.sysInsn(SysOp.Rdmsr); }
+  trans_WRMSR(): boolean { return this.sysInsn(SysOp.Wrmsr, true); }
+  trans_WBINVD(): boolean { return this.sysInsn(SysOp.NeedCpl0); }
   trans_INVD(): boolean { return this.trans_WBINVD(); }
   trans_MOV_SEG(): boolean {
     const insn = this.insn;
@@ -1957,20 +1929,13 @@ export class X86TranslatorImpl implements X86Translator {
     this.endNoChain();
     return true;
   }
-  trans_CLTS(): boolean {
-    this.sys(SysOp.Clts, 0, 0);
-    this.endNoChain();
-    return true;
-  }
+  trans_CLTS(): boolean { return this.sysInsn(SysOp.Clts, true); }
   trans_INVLPG(): boolean {
     this.sys64(SysOp.Invlpg, 0, 0, this.ea());
     this.endNoChain();
     return true;
   }
-  trans_SWAPGS(): boolean {
-    this.sys(SysOp.Swapgs, 0, 0);
-    return true;
-  }
+  trans_SWAPGS(): boolean { return this.sysInsn(SysOp.Swapgs); }
   private checkSeg(which: number): boolean {
     const reg = which < 2 ? this.insn.operands[0].reg : 0;
     this.sys(SysOp.CheckSeg, which | (reg << 4) | (this.insn.opSize << 8), this.toSize(this.load(which < 2 ? 1 : 0), 2));
