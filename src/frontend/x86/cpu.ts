@@ -30,6 +30,7 @@ import { X86Decoder, X86Insn } from './decode.js';
 import { disassemble } from './disas.js';
 import { X86HelperIds, registerX86Helpers } from './helpers.js';
 import { FpuHost, FpuInsn, fpuInsnOf } from './x87.js';
+import type { SimdHost, SimdInsn } from './sse.js';
 
 /** Words after the state for tier-0 temporaries and constants. */
 const INTERP_WORDS = 8192;
@@ -260,7 +261,18 @@ export class X86Cpu implements TcgTarget {
         return (cpu.cr0 & CR0_NE) !== 0;
       },
     };
-    this.translator = new X86TranslatorImpl(this.globals, this.helperTable, helperIds, this.features, (insn) => this.registerFpuInsn(insn));
+    this.simdHost = {
+      state: this.state,
+      retHi: this.retHi,
+      readMem: (lo, hi, size, out) => this.readBytes(lo, hi, size, out),
+      writeMem: (lo, hi, size, bytes) => this.writeBytes(lo, hi, size, bytes),
+      get osxmmexcpt() {
+        return (cpu.cr4 & CR4_OSXMMEXCPT) !== 0;
+      },
+    };
+    this.translator = new X86TranslatorImpl(this.globals, this.helperTable, helperIds, this.features, (insn) => this.registerFpuInsn(insn),
+      (insn) => this.registerSimdInsn(insn),
+    );
     this.reset();
   }
 
@@ -1270,6 +1282,26 @@ export class X86Cpu implements TcgTarget {
   }
   /** Guest memory for the x87 module: linear addresses at the current privilege, faults thrown. */
   readonly fpuHost: FpuHost;
+
+  /** Decoded MMX/SSE instructions the translator registered (the simd helper's first argument). */
+  readonly simdInsns: SimdInsn[] = [];
+  private readonly simdInsnIndex = new Map<string, number>();
+  registerSimdInsn(insn: X86Insn): number {
+    const operands = insn.operands.slice(0, insn.nOperands).map((o) => ({ kind: o.kind, size: o.size, reg: o.reg, regClass: o.regClass }));
+    const f: SimdInsn = {
+      handler: insn.handler, opcode: insn.opcode, map: insn.map, mandatoryPrefix: insn.mandatoryPrefix, opSize: insn.opSize,
+      operands, imm: insn.imm & 0xff,
+    };
+    const key = `${f.handler},${f.opcode},${f.map},${f.mandatoryPrefix},${f.opSize},${f.imm},${operands.map((o) => `${o.kind}/${o.size}/${o.reg}/${o.regClass}`).join(';')}`;
+    let i = this.simdInsnIndex.get(key);
+    if (i === undefined) {
+      i = this.simdInsns.length;
+      this.simdInsns.push(f);
+      this.simdInsnIndex.set(key, i);
+    }
+    return i;
+  }
+  readonly simdHost: SimdHost;
 
   /** Read bytes at a linear address (checked at the current privilege); throws GuestFault. */
   readBytes(lo: number, hi: number, size: number, out: Uint8Array): void {

@@ -13,6 +13,7 @@ import { computeFlags } from './flags.js';
 import type { X86Cpu } from './cpu.js';
 import { X86System } from './system.js';
 import { executeFpu } from './x87.js';
+import { executeSimd } from './sse.js';
 import { Seg } from './state.js';
 
 const { I32, I64 } = { I32: Type.I32, I64: Type.I64 };
@@ -35,6 +36,7 @@ export interface X86HelperIds {
   rotate: number;
   bitScan: number;
   fpu: number;
+  simd: number;
 }
 
 /**
@@ -166,6 +168,9 @@ export function registerX86Helpers(cpu: X86Cpu): X86HelperIds {
     // An x87 instruction registered by the translator: (index, address, FIP, FDP, data segment).
     fpu: add('fpu', [I32, I64, I32, I32, I32], null, sys, (index, lo, hi, fip, fdp, seg) =>
       cpu.guard(() => executeFpu(cpu.fpuHost, cpu.fpuInsns[index], lo, hi, fip, cpu.segSel(Seg.CS), fdp, cpu.segSel(seg)))),
+    // An MMX/SSE instruction registered by the translator: (index, address, general-register source).
+    simd: add('simd', [I32, I64, I64], I64, sys, (index, lo, hi, glo, ghi) =>
+      cpu.guard(() => executeSimd(cpu.simdHost, cpu.simdInsns[index], lo, hi, glo, ghi))),
     // BSF (0), BSR (1), POPCNT (2) of a value of size (op >> 4).
     bitScan: add('bit_scan', [I32, I64], I64, pure, (op, lo, hi) => {
       ret[0] = 0;

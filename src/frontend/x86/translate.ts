@@ -16,7 +16,7 @@ import { Cond, HelperTable, MemOp, Temp, Type } from '../../ir/ir.js';
 import { ExitCode, MEMOP_RMW } from '../../backend/runtime.js';
 import type { TranslationResult } from '../../accel/tcg/target.js';
 import { X86Decoder, X86Insn, DecodeStatus, OpKind, RegClass } from './decode.js';
-import { X86Translator, X86_ENTRY_FEATURE, X86_FEATURES, dispatch } from './decode-generated.js';
+import { X86Handler, X86Translator, X86_ENTRY_FEATURE, X86_FEATURES, dispatch } from './decode-generated.js';
 import { CcKind, ccOp, CC_OP_EFLAGS } from './flags.js';
 import type { X86HelperIds } from './helpers.js';
 import { SysOp } from './helpers.js';
@@ -67,34 +67,6 @@ const SIZE_LOG2 = [0, 0, 1, 0, 2, 0, 0, 0, 3];
 const MASK32 = [0, 0xff, 0xffff, 0, -1];
 const MOP = [0, MemOp.UB, MemOp.UW, 0, MemOp.UL, 0, 0, 0, MemOp.Q];
 
-/**
- * Handlers of the table that are not implemented yet: MMX and SSE arithmetic. They raise
- * #UD. This list is the one place that says so; a handler missing from both this list
- * and the class fails to compile.
- */
-const NOT_YET = [
-  'ADDPD', 'ADDPS', 'ADDSD', 'ADDSS', 'ADDSUBPD', 'ADDSUBPS', 'CMPPD', 'CMPPS', 'CMPSD', 'CMPSS', 'COMISD', 'COMISS',
-  'CVTDQ2PD', 'CVTDQ2PS', 'CVTPD2DQ', 'CVTPD2PI', 'CVTPD2PS', 'CVTPI2PD', 'CVTPI2PS', 'CVTPS2DQ', 'CVTPS2PD',
-  'CVTPS2PI', 'CVTSD2SI', 'CVTSD2SS', 'CVTSI2SD', 'CVTSI2SS', 'CVTSS2SD', 'CVTSS2SI', 'CVTTPD2DQ', 'CVTTPD2PI',
-  'CVTTPS2DQ', 'CVTTPS2PI', 'CVTTSD2SI', 'CVTTSS2SI', 'DIVPD', 'DIVPS', 'DIVSD', 'DIVSS', 'HADDPD', 'HADDPS',
-  'HSUBPD', 'HSUBPS', 'MASKMOVDQU', 'MASKMOVQ', 'MAXPD', 'MAXPS', 'MAXSD', 'MAXSS', 'MINPD', 'MINPS', 'MINSD',
-  'MINSS', 'MOVDDUP', 'MOVDQ2Q', 'MOVHLPS', 'MOVHPD', 'MOVHPS', 'MOVLHPS', 'MOVLPD', 'MOVLPS', 'MOVMSKPD',
-  'MOVMSKPS', 'MOVNTQ', 'MOVQ2DQ', 'MOVSD', 'MOVSHDUP', 'MOVSLDUP', 'MOVSS', 'MULPD', 'MULPS', 'MULSD', 'MULSS',
-  'PABSB', 'PABSD', 'PABSW', 'PACKSSDW', 'PACKSSWB', 'PACKUSWB', 'PADDB', 'PADDD', 'PADDSB', 'PADDSW', 'PADDUSB',
-  'PADDUSW', 'PADDW', 'PALIGNR', 'PAVGB', 'PAVGW', 'PCMPEQB', 'PCMPEQD', 'PCMPEQW', 'PCMPGTB', 'PCMPGTD', 'PCMPGTW',
-  'PEXTRW', 'PHADDD', 'PHADDSW', 'PHADDW', 'PHSUBD', 'PHSUBSW', 'PHSUBW', 'PINSRW', 'PMADDUBSW', 'PMADDWD', 'PMAXSW',
-  'PMAXUB', 'PMINSW', 'PMINUB', 'PMOVMSKB', 'PMULHRSW', 'PMULHUW', 'PMULHW', 'PMULLW', 'PMULUDQ', 'PSADBW', 'PSHUFB',
-  'PSHUFD', 'PSHUFHW', 'PSHUFLW', 'PSHUFW', 'PSIGNB', 'PSIGND', 'PSIGNW', 'PSLLD', 'PSLLDQ', 'PSLLQ', 'PSLLW',
-  'PSRAD', 'PSRAW', 'PSRLD', 'PSRLDQ', 'PSRLQ', 'PSRLW', 'PSUBB', 'PSUBD', 'PSUBSB', 'PSUBSW', 'PSUBUSB', 'PSUBUSW',
-  'PSUBW', 'PUNPCKHBW', 'PUNPCKHDQ', 'PUNPCKHWD', 'PUNPCKLBW', 'PUNPCKLDQ', 'PUNPCKLWD', 'RCPPS', 'RCPSS', 'RSQRTPS',
-  'RSQRTSS', 'SHUFPD', 'SHUFPS', 'SQRTPD', 'SQRTPS', 'SQRTSD', 'SQRTSS', 'SUBPD', 'SUBPS', 'SUBSD', 'SUBSS',
-  'UCOMISD', 'UCOMISS', 'UNPCKHPD', 'UNPCKHPS', 'UNPCKLPD', 'UNPCKLPS',
-] as const;
-type NotYet = (typeof NOT_YET)[number];
-
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface X86TranslatorImpl extends Pick<X86Translator, `trans_${NotYet}`> {}
-
 export class X86TranslatorImpl implements X86Translator {
   b!: IrBuilder;
   private readonly decoder = new X86Decoder();
@@ -116,6 +88,8 @@ export class X86TranslatorImpl implements X86Translator {
     features: Set<string>,
     /** Registers a decoded x87 instruction with the CPU; returns its index for the fpu helper. */
     private readonly registerFpu: (insn: X86Insn) => number,
+    /** The same for MMX/SSE instructions and the simd helper. */
+    private readonly registerSimd: (insn: X86Insn) => number,
   ) {
     this.offered = X86_FEATURES.map((f) => features.has(f));
     this.lzcnt = features.has('lzcnt');
@@ -1790,10 +1764,201 @@ export class X86TranslatorImpl implements X86Translator {
     return true;
   }
 
-  /** MMX/SSE instructions without an IR path: the SIMD helper (not there yet: #UD). */
+  /**
+   * An MMX/SSE instruction in the SIMD module (sse.ts): the translator registers the
+   * decoded instruction once and passes its index, the memory operand's address
+   * (DS:rDI for MASKMOVQ/MASKMOVDQU) and a general-register source's value; a
+   * general-register destination takes the returned value.
+   */
   private simd(): boolean {
-    return false;
+    const insn = this.insn;
+    const ops = insn.operands;
+    let mmx = false;
+    for (let i = 0; i < insn.nOperands; i++) if (ops[i].kind === OpKind.Reg && ops[i].regClass === RegClass.MMX) mmx = true;
+    if (mmx ? !this.fpuUsable() : !this.sseUsable()) return true;
+    const b = this.b;
+    let ea: Temp = this.c64(0);
+    if (insn.handler === X86Handler.MASKMOVQ || insn.handler === X86Handler.MASKMOVDQU) {
+      const seg = insn.segOverride >= 0 ? insn.segOverride : Seg.DS;
+      ea = this.linear(seg, this.getReg(7, insn.addrSize), insn.addrSize);
+    } else if (insn.hasMem) {
+      ea = this.ea();
+    }
+    let gpr: Temp = this.c64(0);
+    for (let i = 1; i < insn.nOperands; i++) {
+      if (ops[i].kind === OpKind.Reg && (ops[i].regClass === RegClass.GPR || ops[i].regClass === RegClass.GPR8_HIGH)) gpr = this.to64(this.load(i));
+    }
+    const r = b.call(this.H.simd, [this.c32(this.registerSimd(insn)), ea, gpr])!;
+    if (ops[0].kind === OpKind.Reg && ops[0].regClass === RegClass.GPR) this.store(0, this.toSize(r, ops[0].size));
+    this.cc = null; // COMISS and friends set the flags
+    return true;
   }
+  trans_ADDPD(): boolean { return this.simd(); }
+  trans_ADDPS(): boolean { return this.simd(); }
+  trans_ADDSD(): boolean { return this.simd(); }
+  trans_ADDSS(): boolean { return this.simd(); }
+  trans_ADDSUBPD(): boolean { return this.simd(); }
+  trans_ADDSUBPS(): boolean { return this.simd(); }
+  trans_CMPPD(): boolean { return this.simd(); }
+  trans_CMPPS(): boolean { return this.simd(); }
+  trans_CMPSD(): boolean { return this.simd(); }
+  trans_CMPSS(): boolean { return this.simd(); }
+  trans_COMISD(): boolean { return this.simd(); }
+  trans_COMISS(): boolean { return this.simd(); }
+  trans_CVTDQ2PD(): boolean { return this.simd(); }
+  trans_CVTDQ2PS(): boolean { return this.simd(); }
+  trans_CVTPD2DQ(): boolean { return this.simd(); }
+  trans_CVTPD2PI(): boolean { return this.simd(); }
+  trans_CVTPD2PS(): boolean { return this.simd(); }
+  trans_CVTPI2PD(): boolean { return this.simd(); }
+  trans_CVTPI2PS(): boolean { return this.simd(); }
+  trans_CVTPS2DQ(): boolean { return this.simd(); }
+  trans_CVTPS2PD(): boolean { return this.simd(); }
+  trans_CVTPS2PI(): boolean { return this.simd(); }
+  trans_CVTSD2SI(): boolean { return this.simd(); }
+  trans_CVTSD2SS(): boolean { return this.simd(); }
+  trans_CVTSI2SD(): boolean { return this.simd(); }
+  trans_CVTSI2SS(): boolean { return this.simd(); }
+  trans_CVTSS2SD(): boolean { return this.simd(); }
+  trans_CVTSS2SI(): boolean { return this.simd(); }
+  trans_CVTTPD2DQ(): boolean { return this.simd(); }
+  trans_CVTTPD2PI(): boolean { return this.simd(); }
+  trans_CVTTPS2DQ(): boolean { return this.simd(); }
+  trans_CVTTPS2PI(): boolean { return this.simd(); }
+  trans_CVTTSD2SI(): boolean { return this.simd(); }
+  trans_CVTTSS2SI(): boolean { return this.simd(); }
+  trans_DIVPD(): boolean { return this.simd(); }
+  trans_DIVPS(): boolean { return this.simd(); }
+  trans_DIVSD(): boolean { return this.simd(); }
+  trans_DIVSS(): boolean { return this.simd(); }
+  trans_HADDPD(): boolean { return this.simd(); }
+  trans_HADDPS(): boolean { return this.simd(); }
+  trans_HSUBPD(): boolean { return this.simd(); }
+  trans_HSUBPS(): boolean { return this.simd(); }
+  trans_MASKMOVDQU(): boolean { return this.simd(); }
+  trans_MASKMOVQ(): boolean { return this.simd(); }
+  trans_MAXPD(): boolean { return this.simd(); }
+  trans_MAXPS(): boolean { return this.simd(); }
+  trans_MAXSD(): boolean { return this.simd(); }
+  trans_MAXSS(): boolean { return this.simd(); }
+  trans_MINPD(): boolean { return this.simd(); }
+  trans_MINPS(): boolean { return this.simd(); }
+  trans_MINSD(): boolean { return this.simd(); }
+  trans_MINSS(): boolean { return this.simd(); }
+  trans_MOVDDUP(): boolean { return this.simd(); }
+  trans_MOVDQ2Q(): boolean { return this.simd(); }
+  trans_MOVHLPS(): boolean { return this.simd(); }
+  trans_MOVHPD(): boolean { return this.simd(); }
+  trans_MOVHPS(): boolean { return this.simd(); }
+  trans_MOVLHPS(): boolean { return this.simd(); }
+  trans_MOVLPD(): boolean { return this.simd(); }
+  trans_MOVLPS(): boolean { return this.simd(); }
+  trans_MOVMSKPD(): boolean { return this.simd(); }
+  trans_MOVMSKPS(): boolean { return this.simd(); }
+  trans_MOVNTQ(): boolean { return this.simd(); }
+  trans_MOVQ2DQ(): boolean { return this.simd(); }
+  trans_MOVSD(): boolean { return this.simd(); }
+  trans_MOVSHDUP(): boolean { return this.simd(); }
+  trans_MOVSLDUP(): boolean { return this.simd(); }
+  trans_MOVSS(): boolean { return this.simd(); }
+  trans_MULPD(): boolean { return this.simd(); }
+  trans_MULPS(): boolean { return this.simd(); }
+  trans_MULSD(): boolean { return this.simd(); }
+  trans_MULSS(): boolean { return this.simd(); }
+  trans_PABSB(): boolean { return this.simd(); }
+  trans_PABSD(): boolean { return this.simd(); }
+  trans_PABSW(): boolean { return this.simd(); }
+  trans_PACKSSDW(): boolean { return this.simd(); }
+  trans_PACKSSWB(): boolean { return this.simd(); }
+  trans_PACKUSWB(): boolean { return this.simd(); }
+  trans_PADDB(): boolean { return this.simd(); }
+  trans_PADDD(): boolean { return this.simd(); }
+  trans_PADDSB(): boolean { return this.simd(); }
+  trans_PADDSW(): boolean { return this.simd(); }
+  trans_PADDUSB(): boolean { return this.simd(); }
+  trans_PADDUSW(): boolean { return this.simd(); }
+  trans_PADDW(): boolean { return this.simd(); }
+  trans_PALIGNR(): boolean { return this.simd(); }
+  trans_PAVGB(): boolean { return this.simd(); }
+  trans_PAVGW(): boolean { return this.simd(); }
+  trans_PCMPEQB(): boolean { return this.simd(); }
+  trans_PCMPEQD(): boolean { return this.simd(); }
+  trans_PCMPEQW(): boolean { return this.simd(); }
+  trans_PCMPGTB(): boolean { return this.simd(); }
+  trans_PCMPGTD(): boolean { return this.simd(); }
+  trans_PCMPGTW(): boolean { return this.simd(); }
+  trans_PEXTRW(): boolean { return this.simd(); }
+  trans_PHADDD(): boolean { return this.simd(); }
+  trans_PHADDSW(): boolean { return this.simd(); }
+  trans_PHADDW(): boolean { return this.simd(); }
+  trans_PHSUBD(): boolean { return this.simd(); }
+  trans_PHSUBSW(): boolean { return this.simd(); }
+  trans_PHSUBW(): boolean { return this.simd(); }
+  trans_PINSRW(): boolean { return this.simd(); }
+  trans_PMADDUBSW(): boolean { return this.simd(); }
+  trans_PMADDWD(): boolean { return this.simd(); }
+  trans_PMAXSW(): boolean { return this.simd(); }
+  trans_PMAXUB(): boolean { return this.simd(); }
+  trans_PMINSW(): boolean { return this.simd(); }
+  trans_PMINUB(): boolean { return this.simd(); }
+  trans_PMOVMSKB(): boolean { return this.simd(); }
+  trans_PMULHRSW(): boolean { return this.simd(); }
+  trans_PMULHUW(): boolean { return this.simd(); }
+  trans_PMULHW(): boolean { return this.simd(); }
+  trans_PMULLW(): boolean { return this.simd(); }
+  trans_PMULUDQ(): boolean { return this.simd(); }
+  trans_PSADBW(): boolean { return this.simd(); }
+  trans_PSHUFB(): boolean { return this.simd(); }
+  trans_PSHUFD(): boolean { return this.simd(); }
+  trans_PSHUFHW(): boolean { return this.simd(); }
+  trans_PSHUFLW(): boolean { return this.simd(); }
+  trans_PSHUFW(): boolean { return this.simd(); }
+  trans_PSIGNB(): boolean { return this.simd(); }
+  trans_PSIGND(): boolean { return this.simd(); }
+  trans_PSIGNW(): boolean { return this.simd(); }
+  trans_PSLLD(): boolean { return this.simd(); }
+  trans_PSLLDQ(): boolean { return this.simd(); }
+  trans_PSLLQ(): boolean { return this.simd(); }
+  trans_PSLLW(): boolean { return this.simd(); }
+  trans_PSRAD(): boolean { return this.simd(); }
+  trans_PSRAW(): boolean { return this.simd(); }
+  trans_PSRLD(): boolean { return this.simd(); }
+  trans_PSRLDQ(): boolean { return this.simd(); }
+  trans_PSRLQ(): boolean { return this.simd(); }
+  trans_PSRLW(): boolean { return this.simd(); }
+  trans_PSUBB(): boolean { return this.simd(); }
+  trans_PSUBD(): boolean { return this.simd(); }
+  trans_PSUBSB(): boolean { return this.simd(); }
+  trans_PSUBSW(): boolean { return this.simd(); }
+  trans_PSUBUSB(): boolean { return this.simd(); }
+  trans_PSUBUSW(): boolean { return this.simd(); }
+  trans_PSUBW(): boolean { return this.simd(); }
+  trans_PUNPCKHBW(): boolean { return this.simd(); }
+  trans_PUNPCKHDQ(): boolean { return this.simd(); }
+  trans_PUNPCKHWD(): boolean { return this.simd(); }
+  trans_PUNPCKLBW(): boolean { return this.simd(); }
+  trans_PUNPCKLDQ(): boolean { return this.simd(); }
+  trans_PUNPCKLWD(): boolean { return this.simd(); }
+  trans_RCPPS(): boolean { return this.simd(); }
+  trans_RCPSS(): boolean { return this.simd(); }
+  trans_RSQRTPS(): boolean { return this.simd(); }
+  trans_RSQRTSS(): boolean { return this.simd(); }
+  trans_SHUFPD(): boolean { return this.simd(); }
+  trans_SHUFPS(): boolean { return this.simd(); }
+  trans_SQRTPD(): boolean { return this.simd(); }
+  trans_SQRTPS(): boolean { return this.simd(); }
+  trans_SQRTSD(): boolean { return this.simd(); }
+  trans_SQRTSS(): boolean { return this.simd(); }
+  trans_SUBPD(): boolean { return this.simd(); }
+  trans_SUBPS(): boolean { return this.simd(); }
+  trans_SUBSD(): boolean { return this.simd(); }
+  trans_SUBSS(): boolean { return this.simd(); }
+  trans_UCOMISD(): boolean { return this.simd(); }
+  trans_UCOMISS(): boolean { return this.simd(); }
+  trans_UNPCKHPD(): boolean { return this.simd(); }
+  trans_UNPCKHPS(): boolean { return this.simd(); }
+  trans_UNPCKLPD(): boolean { return this.simd(); }
+  trans_UNPCKLPS(): boolean { return this.simd(); }
 
   // ---- system instructions --------------------------------------------------------------------
 
@@ -1948,7 +2113,4 @@ export class X86TranslatorImpl implements X86Translator {
   trans_VERW(): boolean { return this.checkSeg(3); }
 }
 
-for (const name of NOT_YET) {
-  (X86TranslatorImpl.prototype as unknown as Record<string, () => boolean>)[`trans_${name}`] = () => false;
-}
 
