@@ -1005,6 +1005,9 @@ export class X86TranslatorImpl implements X86Translator {
       this.store(0, r);
       this.setCc(kind === 'shl' ? CcKind.Shl : CcKind.Sar, size, r, prev);
     };
+    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
+    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
+    if (size === 4 && !this.isMem(0)) this.store(0, a);
     if (count.isConst) {
       if (count.value !== 0) finish(count);
       return true;
@@ -1056,6 +1059,9 @@ export class X86TranslatorImpl implements X86Translator {
       const f = this.flagsAll();
       this.setCcEflags(b.or(b.andi(f, ~(CF | OF)), b.or(cf, b.shli(of, 11))));
     };
+    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
+    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
+    if (size === 4 && !this.isMem(0)) this.store(0, a);
     if (count.isConst) {
       if (count.value !== 0) finish(count);
       return true;
@@ -1113,6 +1119,9 @@ export class X86TranslatorImpl implements X86Translator {
       this.store(0, r);
       this.setCc(left ? CcKind.Shl : CcKind.Sar, size, r, prev);
     };
+    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
+    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
+    if (size === 4 && !this.isMem(0)) this.store(0, a);
     if (count.isConst) {
       if (count.value !== 0) finish(count);
       return true;
