@@ -100,7 +100,6 @@ function makeMachine(mode: Mode, engineMode: ExecMode) {
 function runTrials(mode: Mode, seed: number, trials: number, engineMode: ExecMode) {
   const next = rng(seed);
   const { bus, cpu, engine } = makeMachine(mode, engineMode);
-  const v = bus.ramView;
   let instructions = 0;
   let halted = 0;
   for (let t = 0; t < trials; t++) {
@@ -128,7 +127,6 @@ function runTrials(mode: Mode, seed: number, trials: number, engineMode: ExecMod
       cpu.cpl = 0;
       cpu.writeCr0(cpu.cr0 | CR0_PE);
     }
-    void v;
   }
   return { instructions, halted };
 }

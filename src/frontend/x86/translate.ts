@@ -292,8 +292,8 @@ export class X86TranslatorImpl implements X86Translator {
 
   // ---- addresses ----------------------------------------------------------------------------
 
-  /** Linear address of segment `seg` + offset `off` (an address-size value). */
-  private linear(seg: number, off: Temp, addrSize: number): Temp {
+  /** Linear address of segment `seg` + offset `off` (an address-size value, already truncated). */
+  private linear(seg: number, off: Temp, _addrSize: number): Temp {
     const b = this.b;
     if (this.mode64) {
       const a = this.to64(off);
@@ -301,7 +301,6 @@ export class X86TranslatorImpl implements X86Translator {
     }
     const needBase = this.addSeg || seg === Seg.FS || seg === Seg.GS;
     const a32 = off.type === Type.I64 ? b.lo32(off) : off;
-    void addrSize;
     if (!needBase) return b.extI32(a32, false);
     // Legacy linear addresses wrap at 4 GiB.
     return b.extI32(b.add(a32, b.lo32(this.g.segBase[seg])), false);
