@@ -113,7 +113,12 @@ const HAS_ERROR_CODE = (1 << Vector.DF) | (1 << Vector.TS) | (1 << Vector.NP) | 
 /** Double-fault classes (SDM Vol. 3, table 6-4/6-5). */
 const CONTRIBUTORY = (1 << Vector.DE) | (1 << Vector.TS) | (1 << Vector.NP) | (1 << Vector.SS) | (1 << Vector.GP);
 
-const big = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo >>> 0);
+/**
+ * The unsigned 64-bit value of (lo, hi), built without BigInt.asUintN: Node 20's TurboFan
+ * lowers asUintN(64, ...) results to machine words and has aborted the process compiling
+ * a phi of them (see `rip`), so the values system code passes around avoid that typing.
+ */
+const u64 = (lo: number, hi: number): bigint => BigInt(hi >>> 0) * 0x100000000n + BigInt(lo >>> 0);
 const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const hi32 = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
 
@@ -308,7 +313,7 @@ export class X86Cpu implements TcgTarget {
   }
 
   get pc(): bigint {
-    return BigInt.asUintN(64, big(this.state[PC], this.state[PC + 1]));
+    return u64(this.state[PC], this.state[PC + 1]);
   }
   /**
    * rIP: the linear pc less the CS base. (Written without a conditional expression that
@@ -329,7 +334,7 @@ export class X86Cpu implements TcgTarget {
     this.state[PC + 1] = this.codeSize() === 64 ? hi32(sum) : 0;
   }
   getReg(r: number): bigint {
-    return BigInt.asUintN(64, big(this.state[GPR_BASE + 2 * r], this.state[GPR_BASE + 2 * r + 1]));
+    return u64(this.state[GPR_BASE + 2 * r], this.state[GPR_BASE + 2 * r + 1]);
   }
   setReg(r: number, v: bigint): void {
     this.state[GPR_BASE + 2 * r] = lo32(v);
@@ -339,7 +344,7 @@ export class X86Cpu implements TcgTarget {
     return this.state[SEG_SEL + s] & 0xffff;
   }
   segBase(s: number): bigint {
-    return BigInt.asUintN(64, big(this.state[SEG_BASE + 2 * s], this.state[SEG_BASE + 2 * s + 1]));
+    return u64(this.state[SEG_BASE + 2 * s], this.state[SEG_BASE + 2 * s + 1]);
   }
   segLimit(s: number): number {
     return this.state[SEG_LIMIT + s] >>> 0;
@@ -1102,7 +1107,7 @@ export class X86Cpu implements TcgTarget {
     if (type !== 0xe && type !== 0xf) throw new GuestFault(Vector.GP, vector * 8 + 2 + ext);
     const upper = this.readLinear(this.idtBase + BigInt(vector * 16 + 8), 4);
     const sel = glo >>> 16;
-    const offset = BigInt.asUintN(64, (upper << 32n) | BigInt(((glo & 0xffff) | (ghi & 0xffff0000)) >>> 0));
+    const offset = (upper << 32n) | BigInt(((glo & 0xffff) | (ghi & 0xffff0000)) >>> 0);
     const ist = ghi & 7;
     const [clo, chi, cdpl] = this.gateTarget(sel, ext);
     const cattr = X86Cpu.descAttr(chi);

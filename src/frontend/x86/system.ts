@@ -18,7 +18,8 @@ import { CC_OP_EFLAGS } from './flags.js';
 
 const lo32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 const hi32 = (v: bigint): number => Number(BigInt.asIntN(32, v >> 32n));
-const big = (lo: number, hi: number): bigint => BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));
+/** The unsigned 64-bit value of (lo, hi), without BigInt.asUintN (see u64 in cpu.ts). */
+const big = (lo: number, hi: number): bigint => BigInt(hi >>> 0) * 0x100000000n + BigInt(lo >>> 0);
 const MASK = [0n, 0xffn, 0xffffn, 0n, 0xffffffffn, 0n, 0n, 0n, 0xffffffffffffffffn];
 
 export class X86System {
