@@ -114,6 +114,8 @@ export const enum SysOp {
   Emms = 50,
   /** FWAIT with CR0.TS: #NM when CR0.MP is set too. */
   FwaitCheck = 51,
+  /** The single-step trap (#DB with DR6.BS) after an instruction that began with EFLAGS.TF. */
+  SingleStep = 52,
 }
 
 const big = (lo: number, hi: number): bigint => BigInt.asUintN(64, (BigInt(hi) << 32n) | BigInt(lo >>> 0));

@@ -227,6 +227,10 @@ export class X86System {
         if (index < lower || index > upper) throw new GuestFault(Vector.BR, -1);
         return 0;
       }
+      case SysOp.SingleStep:
+        cpu.dr[6] |= 0x4000n; // BS
+        cpu.deliver(Vector.DB, -1, false, cpu.rip);
+        return 0;
       case SysOp.FwaitCheck:
         if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(Vector.NM, -1);
         return 0;

@@ -226,12 +226,24 @@ export class X86TranslatorImpl implements X86Translator {
   }
   private gotoTb(slot: number, target: bigint): void {
     this.setPc(target);
+    if (this.flags & FLAG_TF) return this.singleStepTrap();
     this.b.gotoTb(slot, target);
     this.ended = true;
   }
   /** End the block after this instruction and return to the engine loop. */
   private endNoChain(): void {
     this.setPc(this.nextPc);
+    if (this.flags & FLAG_TF) return this.singleStepTrap();
+    this.b.exitTb(ExitCode.NoChain);
+    this.ended = true;
+  }
+  /**
+   * EFLAGS.TF was set when the instruction began: #DB after it, at the pc just stored
+   * (blocks hold one instruction then). Transfers run by system helpers (far jumps,
+   * INT, IRET, SYSCALL) end their blocks themselves and take no single-step trap yet.
+   */
+  private singleStepTrap(): void {
+    this.sys(SysOp.SingleStep, 0, 0);
     this.b.exitTb(ExitCode.NoChain);
     this.ended = true;
   }
@@ -501,6 +513,7 @@ export class X86TranslatorImpl implements X86Translator {
       target = b.extI32(this.addSeg ? b.add(e, b.lo32(this.g.segBase[Seg.CS])) : e, false);
     }
     b.assign(this.g.pc, target);
+    if (this.flags & FLAG_TF) return this.singleStepTrap();
     b.lookupAndGoto();
     this.ended = true;
   }
