@@ -3,9 +3,7 @@
 // built for i686 and x86-64 as Multiboot programs with the x86 test runtime
 // (test/x86/build.mjs) into build/x86-bench/. bench/x86/shim/lib.h maps the workloads'
 // print helpers onto that runtime. Each workload prints "<name>: rounds=N checksum=X".
-//
-// Until the SSE instructions are in (see the x86 issue), workloads are compiled with
-// -mgeneral-regs-only: integer code, as the kernel and most hot paths are.
+// They are compiled as the test corpus is (gcc -O2, SSE allowed).
 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +20,7 @@ export const X86_WORKLOADS = [
 ];
 export const X86_WORKLOAD_NAMES = X86_WORKLOADS.map((w) => w.name);
 
-const COMMON_FLAGS = ['-mgeneral-regs-only', `-I${join(here, 'shim')}`];
+const COMMON_FLAGS = [`-I${join(here, 'shim')}`];
 
 /** Build target of one workload; `rounds` overrides its default. */
 export function x86WorkloadTarget(name, { rounds } = {}) {
