@@ -997,6 +997,26 @@ export class X86TranslatorImpl implements X86Translator {
     const c = v.type === Type.I64 ? this.b.lo32(v) : v;
     return this.b.andi(c, size === 8 ? 63 : 31);
   }
+  /**
+   * The common tail of shifts and rotates: run `finish` (result, store and flags) unless
+   * the masked count is 0, which changes nothing, flags included; but a 32-bit register
+   * is still written, zero-extending it in 64-bit mode as every 32-bit write does (the
+   * CPU does; QEMU too).
+   */
+  private byCount(size: number, a: Temp, count: Temp, finish: (count: Temp) => void): boolean {
+    const b = this.b;
+    if (size === 4 && !this.isMem(0)) this.store(0, a);
+    if (count.isConst) {
+      if (count.value !== 0) finish(count);
+      return true;
+    }
+    const skip = b.newLabel();
+    b.brcond(Cond.EQ, count, this.c32(0), skip);
+    finish(count);
+    b.setLabel(skip);
+    this.cc = null;
+    return true;
+  }
   private shift(kind: 'shl' | 'shr' | 'sar'): boolean {
     const b = this.b;
     const size = this.opSize(0);
@@ -1017,20 +1037,7 @@ export class X86TranslatorImpl implements X86Translator {
       this.store(0, r);
       this.setCc(kind === 'shl' ? CcKind.Shl : CcKind.Sar, size, r, prev);
     };
-    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
-    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
-    if (size === 4 && !this.isMem(0)) this.store(0, a);
-    if (count.isConst) {
-      if (count.value !== 0) finish(count);
-      return true;
-    }
-    // A count of 0 changes nothing, flags included.
-    const skip = b.newLabel();
-    b.brcond(Cond.EQ, count, this.c32(0), skip);
-    finish(count);
-    b.setLabel(skip);
-    this.cc = null;
-    return true;
+    return this.byCount(size, a, count, finish);
   }
   trans_SHL(): boolean { return this.shift('shl'); }
   trans_SHR(): boolean { return this.shift('shr'); }
@@ -1071,19 +1078,7 @@ export class X86TranslatorImpl implements X86Translator {
       const f = this.flagsAll();
       this.setCcEflags(b.or(b.andi(f, ~(CF | OF)), b.or(cf, b.shli(of, 11))));
     };
-    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
-    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
-    if (size === 4 && !this.isMem(0)) this.store(0, a);
-    if (count.isConst) {
-      if (count.value !== 0) finish(count);
-      return true;
-    }
-    const skip = b.newLabel();
-    b.brcond(Cond.EQ, count, this.c32(0), skip);
-    finish(count);
-    b.setLabel(skip);
-    this.cc = null;
-    return true;
+    return this.byCount(size, a, count, finish);
   }
   trans_ROL(): boolean { return this.rotateIr(true); }
   trans_ROR(): boolean { return this.rotateIr(false); }
@@ -1131,19 +1126,7 @@ export class X86TranslatorImpl implements X86Translator {
       this.store(0, r);
       this.setCc(left ? CcKind.Shl : CcKind.Sar, size, r, prev);
     };
-    // A count of 0 changes nothing but still writes a 32-bit register, zero-extending it
-    // in 64-bit mode as every 32-bit write does (the CPU does; QEMU too).
-    if (size === 4 && !this.isMem(0)) this.store(0, a);
-    if (count.isConst) {
-      if (count.value !== 0) finish(count);
-      return true;
-    }
-    const skip = b.newLabel();
-    b.brcond(Cond.EQ, count, this.c32(0), skip);
-    finish(count);
-    b.setLabel(skip);
-    this.cc = null;
-    return true;
+    return this.byCount(size, a, count, finish);
   }
   trans_SHLD(): boolean { return this.doubleShift(true); }
   trans_SHRD(): boolean { return this.doubleShift(false); }
