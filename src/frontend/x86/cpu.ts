@@ -623,19 +623,14 @@ export class X86Cpu implements TcgTarget {
     this.hooks.tlbFlushed?.();
   }
 
-  flushTlbPage(lo: number, hi: number): void {
-    const i = (lo >>> 12) & TLB_MASK;
-    const tag = lo & -PAGE_SIZE;
-    for (const tlb of this.tlbs) {
-      // A large page may be cached under any of its 4 KiB tags: drop exact matches, and
-      // everything when the mapping could be large (simple and rare).
-      if (tlb.readLo[i] === tag && tlb.readHi[i] === hi) {
-        tlb.readLo[i] = TLB_INVALID;
-        tlb.writeLo[i] = TLB_INVALID;
-      }
-    }
-    this.flushTlb(); // large pages: INVLPG of any address in them drops the whole page
-    this.hooks.tlbFlushedPage?.(lo, hi);
+  /**
+   * INVLPG. The soft TLBs cache 2 MiB and 4 MiB pages as 4 KiB entries, one per page
+   * touched, so dropping one address's entry would leave the rest of a large page
+   * mapped: everything is dropped instead (correct for any page size; INVLPG is rare
+   * next to memory accesses).
+   */
+  flushTlbPage(_lo: number, _hi: number): void {
+    this.flushTlb();
   }
 
   // ---- the memory slow paths ---------------------------------------------------------------
@@ -667,7 +662,6 @@ export class X86Cpu implements TcgTarget {
       const first = PAGE_SIZE - (lo & (PAGE_SIZE - 1));
       for (let i = 0; i < size; i++) {
         const p = i < first ? p0 + i : p1 + (i - first);
-        this.bus.load(p, 1, out);
         const byte = this.bus.load(p, 1, out) ? out[0] & 0xff : 0xff;
         if (i < 4) vlo |= byte << (8 * i);
         else vhi |= byte << (8 * (i - 4));
@@ -1370,8 +1364,5 @@ export class X86Cpu implements TcgTarget {
   }
   ioOut(port: number, value: number, size: number): void {
     this.hooks.ioWrite(port & 0xffff, value, size);
-  }
-  get hooksForHelpers(): X86CpuHooks {
-    return this.hooks;
   }
 }

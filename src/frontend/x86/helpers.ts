@@ -66,13 +66,13 @@ export const enum SysOp {
   Lldt = 14,
   Ltr = 15,
   Invlpg = 16,
-  /** INT n: arg = vector, value = return rIP. */
+  /** INT n: arg = vector (the pc holds the next instruction's, the return address). */
   Int = 17,
   Into = 18,
   Iret = 19,
-  /** far JMP/CALL: arg = 0 jmp / 1 call, value = selector, value64 = offset; a2 = operand size. */
+  /** far JMP/CALL: arg = call (1) | operand size << 4, a2 = selector, value64 = offset. */
   FarJump = 20,
-  /** far RET: value = bytes to release (imm16), a2 = operand size. */
+  /** far RET: arg = operand size, value = bytes to release (imm16). */
   FarRet = 21,
   Syscall = 22,
   Sysret = 23,
@@ -89,9 +89,6 @@ export const enum SysOp {
   /** ENTER: value = frame size, arg = nesting level, a2 = operand size. */
   Enter = 33,
   Bound = 34,
-  Arpl = 35,
-  /** Set the A20 mask, etc. reserved for the board. */
-  Ud = 36,
   Rdpmc = 37,
   /** Privilege check for CLTS/INVD/WBINVD/...: #GP unless CPL 0. */
   NeedCpl0 = 38,
@@ -103,11 +100,7 @@ export const enum SysOp {
   ClearInhibit = 41,
   /** Raise the fault an instruction fetch left pending (translation time). */
   RaisePending = 42,
-  /** x87 and SSE control state: FNINIT, FNCLEX, FLDCW (value), FNSTCW, FNSTSW, LDMXCSR (value), STMXCSR, EMMS. */
-  FpuInit = 43,
-  FpuClex = 44,
-  FpuLoadCw = 45,
-  FpuStoreCw = 46,
+  /** FNSTSW: the status word with TOP; LDMXCSR (value), STMXCSR; EMMS. */
   FpuStoreSw = 47,
   LdMxcsr = 48,
   StMxcsr = 49,
@@ -160,7 +153,7 @@ export function registerX86Helpers(cpu: X86Cpu): X86HelperIds {
     // POPF/IRET-style write: arg = value, mask = the bits the operand size covers.
     eflagsWrite: add('eflags_write', [I32, I32], null, sys, (value, size) => cpu.guard(() => system.popf(value, size))),
     bcd: add('bcd', [I32, I32], null, sys, (op, imm) => cpu.guard(() => system.bcd(op, imm))),
-    // ROL ROR RCL RCR SHLD SHRD (op | size << 4) of value by count (other: SHLD/SHRD's source); sets the flags.
+    // RCL RCR, 16-bit SHLD SHRD (op | size << 4) of value by count (other: SHLD/SHRD's source); sets the flags.
     rotate: add('rotate', [I32, I64, I64, I32], I64, HelperFlags.ReadsGlobals | HelperFlags.WritesGlobals,
       (op, lo, hi, olo, ohi, count) => {
         const r = system.rotate(op & 15, op >> 4, big(lo, hi), big(olo, ohi), count);

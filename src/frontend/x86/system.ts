@@ -11,7 +11,7 @@ import {
 import { SysOp } from './helpers.js';
 import type { I64Ops } from '../../backend/wasm-i64.js';
 import {
-  AC, CC_OP, CC_SRC, EFLAGS, FPU_CW, FPU_SW, FPU_TAG, FPU_TOP, GPR_BASE, ID, IF, IOPL, IOPL_SHIFT, MXCSR, NT, RF, Seg, TF, VM,
+  AC, CC_OP, CC_SRC, EFLAGS, FPU_SW, FPU_TAG, FPU_TOP, GPR_BASE, ID, IF, IOPL, IOPL_SHIFT, MXCSR, NT, RF, Seg, TF, VM,
   Vector, AF, CF, ZF, SF, PF, OF,
 } from './state.js';
 import { CC_OP_EFLAGS } from './flags.js';
@@ -188,20 +188,6 @@ export class X86System {
         return 0;
       case SysOp.RaisePending:
         throw new GuestFault(cpu.pendingVector, cpu.pendingError);
-      case SysOp.FpuInit:
-        cpu.state[FPU_CW] = 0x37f;
-        cpu.state[FPU_SW] = 0;
-        cpu.state[FPU_TOP] = 0;
-        cpu.state[FPU_TAG] = 0xffff;
-        return 0;
-      case SysOp.FpuClex:
-        cpu.state[FPU_SW] &= ~0x80ff; // exception flags, stack fault, error summary, busy
-        return 0;
-      case SysOp.FpuLoadCw:
-        cpu.state[FPU_CW] = (value & 0x1f3f) | 0x40;
-        return 0;
-      case SysOp.FpuStoreCw:
-        return cpu.state[FPU_CW] & 0xffff;
       case SysOp.FpuStoreSw:
         return (cpu.state[FPU_SW] & ~0x3800) | ((cpu.state[FPU_TOP] & 7) << 11);
       case SysOp.LdMxcsr:
@@ -215,8 +201,6 @@ export class X86System {
         return 0;
       case SysOp.Enter:
         return this.enter(lo, arg, value); // frame size, nesting level, operand size
-      case SysOp.Ud:
-        throw new GuestFault(Vector.UD, -1);
       case SysOp.Bound: {
         // arg: operand size; value: the index; (lo, hi): the bounds' linear address.
         const size = arg;
@@ -234,8 +218,6 @@ export class X86System {
       case SysOp.FwaitCheck:
         if ((cpu.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) throw new GuestFault(Vector.NM, -1);
         return 0;
-      case SysOp.Arpl:
-        throw new GuestFault(Vector.UD, -1);
     }
     throw new Error(`x86 system helper: unknown operation ${op}`);
   }
@@ -767,8 +749,9 @@ export class X86System {
   }
 
   /**
-   * ROL ROR RCL RCR SHLD SHRD (op 0..5) at `size` bytes; returns the result and leaves
-   * the flags in the lazy state as computed flags. A masked count of 0 changes nothing.
+   * RCL RCR (op 2, 3) and 16-bit SHLD SHRD (4, 5; ROL and ROR, and 32/64-bit SHLD/SHRD,
+   * are in IR) at `size` bytes; returns the result and leaves the flags in the lazy
+   * state as computed flags. A masked count of 0 changes nothing.
    */
   rotate(op: number, size: number, value: bigint, other: bigint, count: number): bigint {
     const cpu = this.cpu;
@@ -784,19 +767,6 @@ export class X86System {
     const msb = (v: bigint) => ((v >> (width - 1n)) & 1n) === 1n;
     let of: boolean;
     switch (op) {
-      case 0: case 1: { // ROL, ROR
-        const n = BigInt(count % bits);
-        r = op === 0 ? ((value << n) | (value >> (width - n))) & mask : ((value >> n) | (value << (width - n))) & mask;
-        if (n === 0n) r = value;
-        if (op === 0) {
-          cf = (r & 1n) === 1n;
-          of = msb(r) !== cf;
-        } else {
-          cf = msb(r);
-          of = msb(r) !== (((r >> (width - 2n)) & 1n) === 1n);
-        }
-        break;
-      }
       case 2: case 3: { // RCL, RCR: rotate through CF, a (bits + 1)-bit rotation
         const n = count % (bits + 1);
         r = value;

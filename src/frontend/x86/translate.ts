@@ -1043,7 +1043,7 @@ export class X86TranslatorImpl implements X86Translator {
   trans_SHR(): boolean { return this.shift('shr'); }
   trans_SAR(): boolean { return this.shift('sar'); }
 
-  /** ROL ROR RCL RCR SHLD SHRD through the rotate helper (it computes the flags too). */
+  /** RCL RCR and 16-bit SHLD SHRD through the rotate helper (it computes the flags too). */
   private rotate(op: number, hasSecond = false): boolean {
     const size = this.opSize(0);
     const a = this.load(0, true);
